@@ -1,0 +1,1 @@
+"""Errors, configuration, run directories: the layer everything else builds on."""

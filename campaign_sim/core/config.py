@@ -1,0 +1,329 @@
+"""Campaign config: TOML in, validated frozen dataclasses out, and back to TOML.
+
+Every error names the file and the dotted key. ``config_to_dict`` is the exact inverse of
+``config_from_dict`` so a run's resolved config reloads to an equal object.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from campaign_sim.core.errors import ConfigError
+from campaign_sim.core.toml_reader import TomlTable, apply_overrides
+
+NO_CONTACT = "none"
+# Canonical columns whose source name ``[data.columns]`` may remap.
+MAPPABLE_COLUMNS = ("discount", "channel", "copy_id", "visit", "conversion", "revenue", "unsubscribe")
+LOG_KINDS = ("campaign", "recommendation")
+
+
+@dataclass(frozen=True)
+class ActionSpace:
+    """Discount levels (fractions), channels (``none`` first) and copy ids."""
+
+    discounts: tuple[float, ...] = (0.0, 0.1, 0.2)
+    channels: tuple[str, ...] = (NO_CONTACT, "email", "sms", "push")
+    copies: tuple[str, ...] = ("standard",)
+    copy_library: str | None = None
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Sizes of the MultiDiscrete action (discount, channel, copy)."""
+        return len(self.discounts), len(self.channels), len(self.copies)
+
+    @property
+    def n_actions(self) -> int:
+        """Size of the flattened action."""
+        d, c, k = self.shape
+        return d * c * k
+
+
+@dataclass(frozen=True)
+class Economics:
+    """Gross margin on revenue and the cost of one contact per channel."""
+
+    margin: float = 0.4
+    contact_cost: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Campaign horizon, contact-frequency cap and budget (discount + contact spend)."""
+
+    horizon: int = 12
+    max_contacts: int = 2
+    contact_window: int = 4
+    budget: float | None = None
+
+
+@dataclass(frozen=True)
+class Arm:
+    """What one value of a treatment column means as an action."""
+
+    channel: str
+    discount: float = 0.0
+    copy: str | None = None
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """A log whose action is one categorical column (an RCT arm, say)."""
+
+    column: str
+    no_contact: str
+    arms: dict[str, Arm]
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A recommendation log: which item in which slot, and the click (e.g. Open Bandit)."""
+
+    item: str = "item_id"
+    position: str | None = "position"
+    reward: str = "click"
+    item_context: str | None = None
+
+
+@dataclass(frozen=True)
+class DataMapping:
+    """How a foreign log's columns map onto the canonical schema."""
+
+    kind: str = "campaign"
+    customer_id: str | None = "customer_id"
+    period: str | None = "period"
+    features: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    rename: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    propensity: str | float | None = "propensity"
+    treatment: Treatment | None = None
+    recommendation: Recommendation | None = None
+
+    def source(self, canonical: str) -> str:
+        """Source column of a canonical column (the same name unless mapped)."""
+        return self.columns.get(canonical, canonical)
+
+    def feature_name(self, source: str) -> str:
+        """Canonical name of a feature column (renamed when it collides with the schema)."""
+        return self.rename.get(source, source)
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """The whole campaign: actions, economics, constraints, data mapping, seed."""
+
+    name: str = "campaign"
+    seed: int = 0
+    actions: ActionSpace = field(default_factory=ActionSpace)
+    economics: Economics = field(default_factory=Economics)
+    constraints: Constraints = field(default_factory=Constraints)
+    data: DataMapping = field(default_factory=DataMapping)
+
+
+def load_config(path: str | Path, *, overrides: list[str] | None = None) -> CampaignConfig:
+    """Read a TOML config, apply ``section.key=value`` overrides, validate."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc})") from None
+    return config_from_text(text, source=str(path), overrides=overrides)
+
+
+def config_from_text(text: str, *, source: str, overrides: list[str] | None = None) -> CampaignConfig:
+    """Parse TOML ``text`` (named ``source`` in errors), apply overrides, validate."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    return config_from_dict(apply_overrides(document, overrides or []), source=source)
+
+
+def config_from_dict(document: dict[str, Any], *, source: str = "config") -> CampaignConfig:
+    """Validate a parsed TOML document into a ``CampaignConfig``."""
+    root = TomlTable(document, source=source)
+    campaign = root.table("campaign", required=False)
+    name = campaign.value("name", str, default="campaign", check=bool, expected="a non-empty string")
+    seed = campaign.value("seed", int, default=0, check=lambda s: s >= 0,
+                          expected="a non-negative integer")
+    campaign.finish()
+    actions = _actions(root.table("actions", required=False))
+    economics = _economics(root.table("economics", required=False), actions)
+    constraints = _constraints(root.table("constraints", required=False))
+    data = _data(root.table("data", required=False), actions)
+    root.finish()
+    return CampaignConfig(name, seed, actions, economics, constraints, data)
+
+
+def _actions(table: TomlTable) -> ActionSpace:
+    default = ActionSpace()
+    discounts = table.value("discounts", list, default=list(default.discounts),
+                            expected="a list of discount fractions in [0, 1)")
+    if not discounts or not all(_is_fraction(d) for d in discounts):
+        raise table.fail("discounts", f"expected a non-empty list of numbers in [0, 1), got {discounts!r}")
+    discounts = tuple(float(d) for d in discounts)
+    if len(set(discounts)) != len(discounts) or list(discounts) != sorted(discounts):
+        raise table.fail("discounts", f"expected distinct levels in increasing order, got {list(discounts)}")
+    if discounts[0] != 0.0:
+        raise table.fail("discounts", f"expected 0.0 (no discount) as the first level, got {list(discounts)}")
+    channels = table.str_list("channels", default=list(default.channels))
+    if channels[0] != NO_CONTACT:
+        raise table.fail("channels", f"expected '{NO_CONTACT}' (no contact) as the first channel, got {list(channels)}")
+    copies = table.str_list("copies", default=list(default.copies))
+    library = table.value("copy_library", str, default=None, check=bool, expected="a file path")
+    table.finish()
+    return ActionSpace(discounts, channels, copies, library)
+
+
+def _economics(table: TomlTable, actions: ActionSpace) -> Economics:
+    margin = table.value("margin", float, default=0.4, check=lambda m: 0 < m <= 1,
+                         expected="a gross margin in (0, 1]")
+    costs_table = table.table("contact_cost", required=False)
+    costs: dict[str, float] = {NO_CONTACT: 0.0}
+    for channel in actions.channels[1:]:
+        costs[channel] = costs_table.value(channel, float, default=0.0, check=_non_negative,
+                                           expected="a cost per contact >= 0")
+    if costs_table.has(NO_CONTACT):
+        costs_table.value(NO_CONTACT, float, check=lambda c: c == 0, expected="0 (no contact is free)")
+    costs_table.finish()
+    table.finish()
+    return Economics(margin, costs)
+
+
+def _constraints(table: TomlTable) -> Constraints:
+    positive = {"check": lambda v: v >= 1, "expected": "an integer >= 1"}
+    horizon = table.value("horizon", int, default=12, **positive)
+    max_contacts = table.value("max_contacts", int, default=2, check=lambda v: v >= 0,
+                               expected="an integer >= 0")
+    window = table.value("contact_window", int, default=4, **positive)
+    budget = table.value("budget", float, default=None, check=lambda b: b > 0 and math.isfinite(b),
+                         expected="a positive campaign budget (omit for none)")
+    table.finish()
+    return Constraints(horizon, max_contacts, window, budget)
+
+
+def _data(table: TomlTable, actions: ActionSpace) -> DataMapping:
+    kind = table.value("kind", str, default="campaign", check=lambda k: k in LOG_KINDS,
+                       expected=" or ".join(repr(k) for k in LOG_KINDS))
+    # An empty string says the log has no such column: row numbers / period 0 are used.
+    customer_id = table.value("customer_id", str, default="customer_id")
+    period = table.value("period", str, default="period")
+    features = table.str_list("features", default=[], non_empty=False)
+    categorical = table.str_list("categorical", default=[], non_empty=False)
+    unknown = [c for c in categorical if c not in features]
+    if unknown:
+        raise table.fail("categorical", f"expected names listed in data.features, got {unknown}")
+    rename = _string_map(table.table("rename", required=False))
+    columns = _string_map(table.table("columns", required=False))
+    unknown = sorted(set(columns) - set(MAPPABLE_COLUMNS))
+    if unknown:
+        raise table.fail("columns", f"expected keys among {list(MAPPABLE_COLUMNS)}, got {unknown}")
+    propensity = table.value("propensity", (str, float), default="propensity",
+                             check=lambda p: isinstance(p, str) or 0 < p <= 1,
+                             expected="a column name, \"\" for none, or a constant in (0, 1]")
+    treatment = _treatment(table.table("treatment"), actions) if table.has("treatment") else None
+    recommendation = None
+    if table.has("recommendation"):
+        recommendation = _recommendation(table.table("recommendation"))
+    elif kind == "recommendation":
+        recommendation = Recommendation()
+    table.finish()
+    return DataMapping(kind, customer_id or None, period or None, features, categorical, rename,
+                       columns, propensity or None, treatment, recommendation)
+
+
+def _treatment(table: TomlTable, actions: ActionSpace) -> Treatment:
+    column = table.value("column", str, check=bool, expected="the treatment column's name")
+    no_contact = table.value("no_contact", str, expected="the treatment value meaning no contact")
+    arms_table = table.table("arms")
+    arms: dict[str, Arm] = {}
+    for value in list(arms_table.data):
+        arm = arms_table.table(value)
+        channel = arm.value("channel", str, check=lambda c: c in actions.channels,
+                            expected=f"one of actions.channels {list(actions.channels)}")
+        discount = arm.value("discount", float, default=0.0, check=lambda d: d in actions.discounts,
+                             expected=f"one of actions.discounts {list(actions.discounts)}")
+        copy = arm.value("copy", str, default=None, check=lambda c: c in actions.copies,
+                         expected=f"one of actions.copies {list(actions.copies)}")
+        arm.finish()
+        arms[value] = Arm(channel, discount, copy)
+    arms_table.finish()
+    if no_contact in arms:
+        raise table.fail("no_contact", f"'{no_contact}' is also listed under arms; list it once")
+    table.finish()
+    return Treatment(column, no_contact, arms)
+
+
+def _recommendation(table: TomlTable) -> Recommendation:
+    item = table.value("item", str, default="item_id", check=bool, expected="a column name")
+    position = table.value("position", str, default="position", check=bool, expected="a column name")
+    reward = table.value("reward", str, default="click", check=bool, expected="a column name")
+    item_context = table.value("item_context", str, default=None, check=bool, expected="a file path")
+    table.finish()
+    return Recommendation(item, position, reward, item_context)
+
+
+def _string_map(table: TomlTable) -> dict[str, str]:
+    result = {}
+    for key in list(table.data):
+        result[key] = table.value(key, str, check=bool, expected="a column name")
+    table.finish()
+    return result
+
+
+def _is_fraction(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1
+
+
+def _non_negative(value: float) -> bool:
+    return value >= 0 and math.isfinite(value)
+
+
+def config_to_dict(config: CampaignConfig) -> dict[str, Any]:
+    """The TOML document of ``config`` (``None`` values are omitted, as TOML has no null)."""
+    data = config.data
+    data_doc: dict[str, Any] = {
+        "kind": data.kind,
+        "features": list(data.features),
+        "categorical": list(data.categorical),
+        "rename": dict(data.rename),
+        "columns": dict(data.columns),
+    }
+    for key in ("customer_id", "period", "propensity"):  # "" = the log has no such column
+        data_doc[key] = "" if getattr(data, key) is None else getattr(data, key)
+    if data.treatment is not None:
+        arms = {value: _drop_none({"channel": arm.channel, "discount": arm.discount, "copy": arm.copy})
+                for value, arm in data.treatment.arms.items()}
+        data_doc["treatment"] = {"column": data.treatment.column,
+                                 "no_contact": data.treatment.no_contact, "arms": arms}
+    if data.recommendation is not None:
+        rec = data.recommendation
+        data_doc["recommendation"] = _drop_none({"item": rec.item, "position": rec.position,
+                                                 "reward": rec.reward, "item_context": rec.item_context})
+    actions = config.actions
+    return {
+        "campaign": {"name": config.name, "seed": config.seed},
+        "actions": _drop_none({"discounts": list(actions.discounts), "channels": list(actions.channels),
+                               "copies": list(actions.copies), "copy_library": actions.copy_library}),
+        "economics": {"margin": config.economics.margin,
+                      "contact_cost": dict(config.economics.contact_cost)},
+        "constraints": _drop_none(vars(config.constraints).copy()),
+        "data": data_doc,
+    }
+
+
+def config_to_toml(config: CampaignConfig) -> str:
+    """Serialise ``config`` to TOML text that ``load_config`` reads back to an equal config."""
+    return tomli_w.dumps(config_to_dict(config))
+
+
+def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if v is not None}

@@ -1,0 +1,1 @@
+"""Campaign logs: canonical schema, loaders, config-driven adapters, validation, bandit view."""
