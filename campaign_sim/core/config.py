@@ -44,12 +44,16 @@ class ActionSpace:
         return d * c * k
 
 
+# Typical per-contact costs (currency units) used when a config names a channel without one.
+TYPICAL_CONTACT_COST = {NO_CONTACT: 0.0, "email": 0.01, "sms": 0.05, "push": 0.005}
+
+
 @dataclass(frozen=True)
 class Economics:
     """Gross margin on revenue and the cost of one contact per channel."""
 
     margin: float = 0.4
-    contact_cost: dict[str, float] = field(default_factory=dict)
+    contact_cost: dict[str, float] = field(default_factory=lambda: dict(TYPICAL_CONTACT_COST))
 
 
 @dataclass(frozen=True)
@@ -152,8 +156,7 @@ def config_from_dict(document: dict[str, Any], *, source: str = "config") -> Cam
     root = TomlTable(document, source=source)
     campaign = root.table("campaign", required=False)
     name = campaign.value("name", str, default="campaign", check=bool, expected="a non-empty string")
-    seed = campaign.value("seed", int, default=0, check=lambda s: s >= 0,
-                          expected="a non-negative integer")
+    seed = campaign.value("seed", int, default=0, check=lambda s: s >= 0, expected="a non-negative integer")
     campaign.finish()
     actions = _actions(root.table("actions", required=False))
     economics = _economics(root.table("economics", required=False), actions)
@@ -165,8 +168,9 @@ def config_from_dict(document: dict[str, Any], *, source: str = "config") -> Cam
 
 def _actions(table: TomlTable) -> ActionSpace:
     default = ActionSpace()
-    discounts = table.value("discounts", list, default=list(default.discounts),
-                            expected="a list of discount fractions in [0, 1)")
+    discounts = table.value(
+        "discounts", list, default=list(default.discounts), expected="a list of discount fractions in [0, 1)"
+    )
     if not discounts or not all(_is_fraction(d) for d in discounts):
         raise table.fail("discounts", f"expected a non-empty list of numbers in [0, 1), got {discounts!r}")
     discounts = tuple(float(d) for d in discounts)
@@ -176,7 +180,9 @@ def _actions(table: TomlTable) -> ActionSpace:
         raise table.fail("discounts", f"expected 0.0 (no discount) as the first level, got {list(discounts)}")
     channels = table.str_list("channels", default=list(default.channels))
     if channels[0] != NO_CONTACT:
-        raise table.fail("channels", f"expected '{NO_CONTACT}' (no contact) as the first channel, got {list(channels)}")
+        raise table.fail(
+            "channels", f"expected '{NO_CONTACT}' (no contact) as the first channel, got {list(channels)}"
+        )
     copies = table.str_list("copies", default=list(default.copies))
     library = table.value("copy_library", str, default=None, check=bool, expected="a file path")
     table.finish()
@@ -184,13 +190,19 @@ def _actions(table: TomlTable) -> ActionSpace:
 
 
 def _economics(table: TomlTable, actions: ActionSpace) -> Economics:
-    margin = table.value("margin", float, default=0.4, check=lambda m: 0 < m <= 1,
-                         expected="a gross margin in (0, 1]")
+    margin = table.value(
+        "margin", float, default=0.4, check=lambda m: 0 < m <= 1, expected="a gross margin in (0, 1]"
+    )
     costs_table = table.table("contact_cost", required=False)
     costs: dict[str, float] = {NO_CONTACT: 0.0}
     for channel in actions.channels[1:]:
-        costs[channel] = costs_table.value(channel, float, default=0.0, check=_non_negative,
-                                           expected="a cost per contact >= 0")
+        costs[channel] = costs_table.value(
+            channel,
+            float,
+            default=TYPICAL_CONTACT_COST.get(channel, 0.0),
+            check=_non_negative,
+            expected="a cost per contact >= 0",
+        )
     if costs_table.has(NO_CONTACT):
         costs_table.value(NO_CONTACT, float, check=lambda c: c == 0, expected="0 (no contact is free)")
     costs_table.finish()
@@ -201,18 +213,29 @@ def _economics(table: TomlTable, actions: ActionSpace) -> Economics:
 def _constraints(table: TomlTable) -> Constraints:
     positive = {"check": lambda v: v >= 1, "expected": "an integer >= 1"}
     horizon = table.value("horizon", int, default=12, **positive)
-    max_contacts = table.value("max_contacts", int, default=2, check=lambda v: v >= 0,
-                               expected="an integer >= 0")
+    max_contacts = table.value(
+        "max_contacts", int, default=2, check=lambda v: v >= 0, expected="an integer >= 0"
+    )
     window = table.value("contact_window", int, default=4, **positive)
-    budget = table.value("budget", float, default=None, check=lambda b: b > 0 and math.isfinite(b),
-                         expected="a positive campaign budget (omit for none)")
+    budget = table.value(
+        "budget",
+        float,
+        default=None,
+        check=lambda b: b > 0 and math.isfinite(b),
+        expected="a positive campaign budget (omit for none)",
+    )
     table.finish()
     return Constraints(horizon, max_contacts, window, budget)
 
 
 def _data(table: TomlTable, actions: ActionSpace) -> DataMapping:
-    kind = table.value("kind", str, default="campaign", check=lambda k: k in LOG_KINDS,
-                       expected=" or ".join(repr(k) for k in LOG_KINDS))
+    kind = table.value(
+        "kind",
+        str,
+        default="campaign",
+        check=lambda k: k in LOG_KINDS,
+        expected=" or ".join(repr(k) for k in LOG_KINDS),
+    )
     # An empty string says the log has no such column: row numbers / period 0 are used.
     customer_id = table.value("customer_id", str, default="customer_id")
     period = table.value("period", str, default="period")
@@ -226,9 +249,13 @@ def _data(table: TomlTable, actions: ActionSpace) -> DataMapping:
     unknown = sorted(set(columns) - set(MAPPABLE_COLUMNS))
     if unknown:
         raise table.fail("columns", f"expected keys among {list(MAPPABLE_COLUMNS)}, got {unknown}")
-    propensity = table.value("propensity", (str, float), default="propensity",
-                             check=lambda p: isinstance(p, str) or 0 < p <= 1,
-                             expected="a column name, \"\" for none, or a constant in (0, 1]")
+    propensity = table.value(
+        "propensity",
+        (str, float),
+        default="propensity",
+        check=lambda p: isinstance(p, str) or 0 < p <= 1,
+        expected='a column name, "" for none, or a constant in (0, 1]',
+    )
     treatment = _treatment(table.table("treatment"), actions) if table.has("treatment") else None
     recommendation = None
     if table.has("recommendation"):
@@ -236,8 +263,18 @@ def _data(table: TomlTable, actions: ActionSpace) -> DataMapping:
     elif kind == "recommendation":
         recommendation = Recommendation()
     table.finish()
-    return DataMapping(kind, customer_id or None, period or None, features, categorical, rename,
-                       columns, propensity or None, treatment, recommendation)
+    return DataMapping(
+        kind,
+        customer_id or None,
+        period or None,
+        features,
+        categorical,
+        rename,
+        columns,
+        propensity or None,
+        treatment,
+        recommendation,
+    )
 
 
 def _treatment(table: TomlTable, actions: ActionSpace) -> Treatment:
@@ -247,12 +284,26 @@ def _treatment(table: TomlTable, actions: ActionSpace) -> Treatment:
     arms: dict[str, Arm] = {}
     for value in list(arms_table.data):
         arm = arms_table.table(value)
-        channel = arm.value("channel", str, check=lambda c: c in actions.channels,
-                            expected=f"one of actions.channels {list(actions.channels)}")
-        discount = arm.value("discount", float, default=0.0, check=lambda d: d in actions.discounts,
-                             expected=f"one of actions.discounts {list(actions.discounts)}")
-        copy = arm.value("copy", str, default=None, check=lambda c: c in actions.copies,
-                         expected=f"one of actions.copies {list(actions.copies)}")
+        channel = arm.value(
+            "channel",
+            str,
+            check=lambda c: c in actions.channels,
+            expected=f"one of actions.channels {list(actions.channels)}",
+        )
+        discount = arm.value(
+            "discount",
+            float,
+            default=0.0,
+            check=lambda d: d in actions.discounts,
+            expected=f"one of actions.discounts {list(actions.discounts)}",
+        )
+        copy = arm.value(
+            "copy",
+            str,
+            default=None,
+            check=lambda c: c in actions.copies,
+            expected=f"one of actions.copies {list(actions.copies)}",
+        )
         arm.finish()
         arms[value] = Arm(channel, discount, copy)
     arms_table.finish()
@@ -300,21 +351,37 @@ def config_to_dict(config: CampaignConfig) -> dict[str, Any]:
     for key in ("customer_id", "period", "propensity"):  # "" = the log has no such column
         data_doc[key] = "" if getattr(data, key) is None else getattr(data, key)
     if data.treatment is not None:
-        arms = {value: _drop_none({"channel": arm.channel, "discount": arm.discount, "copy": arm.copy})
-                for value, arm in data.treatment.arms.items()}
-        data_doc["treatment"] = {"column": data.treatment.column,
-                                 "no_contact": data.treatment.no_contact, "arms": arms}
+        arms = {
+            value: _drop_none({"channel": arm.channel, "discount": arm.discount, "copy": arm.copy})
+            for value, arm in data.treatment.arms.items()
+        }
+        data_doc["treatment"] = {
+            "column": data.treatment.column,
+            "no_contact": data.treatment.no_contact,
+            "arms": arms,
+        }
     if data.recommendation is not None:
         rec = data.recommendation
-        data_doc["recommendation"] = _drop_none({"item": rec.item, "position": rec.position,
-                                                 "reward": rec.reward, "item_context": rec.item_context})
+        data_doc["recommendation"] = _drop_none(
+            {
+                "item": rec.item,
+                "position": rec.position,
+                "reward": rec.reward,
+                "item_context": rec.item_context,
+            }
+        )
     actions = config.actions
     return {
         "campaign": {"name": config.name, "seed": config.seed},
-        "actions": _drop_none({"discounts": list(actions.discounts), "channels": list(actions.channels),
-                               "copies": list(actions.copies), "copy_library": actions.copy_library}),
-        "economics": {"margin": config.economics.margin,
-                      "contact_cost": dict(config.economics.contact_cost)},
+        "actions": _drop_none(
+            {
+                "discounts": list(actions.discounts),
+                "channels": list(actions.channels),
+                "copies": list(actions.copies),
+                "copy_library": actions.copy_library,
+            }
+        ),
+        "economics": {"margin": config.economics.margin, "contact_cost": dict(config.economics.contact_cost)},
         "constraints": _drop_none(vars(config.constraints).copy()),
         "data": data_doc,
     }

@@ -41,7 +41,7 @@ class DataError(InputError):
         text = ": ".join([", ".join(where), problem] if where else [problem])
         if expected:
             text += f"; expected {expected}"
-        super().__init__(text)
+        super().__init__(one_line(text))
 
 
 def _col(column: str | None) -> str | None:
@@ -50,3 +50,9 @@ def _col(column: str | None) -> str | None:
 
 def _row(row: int | None) -> str | None:
     return f"row {row}" if row is not None else None
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks folded and control characters escaped (errors are one line)."""
+    text = " ".join(text.split("\n"))
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)

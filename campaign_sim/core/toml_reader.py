@@ -14,8 +14,14 @@ _MISSING: Any = object()
 
 def describe_type(value: Any) -> str:
     """Name a TOML value's type the way a user reads it."""
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 class TomlTable:
@@ -54,10 +60,9 @@ class TomlTable:
         numeric = kinds is float or (isinstance(kinds, tuple) and float in kinds)
         if numeric and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if isinstance(value, bool) and bool not in _as_tuple(kinds):
-            ok = False
-        else:
-            ok = isinstance(value, kinds)
+        # bool is an int subclass in Python; TOML's true must not pass for a number.
+        is_stray_bool = isinstance(value, bool) and bool not in _as_tuple(kinds)
+        ok = isinstance(value, kinds) and not is_stray_bool
         if not ok or (check is not None and not check(value)):
             want = expected or _kind_names(kinds)
             raise self.fail(key, f"expected {want}, got {value!r} ({describe_type(value)})")
@@ -93,8 +98,14 @@ def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _kind_names(kinds: type | tuple[type, ...]) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-             list: "a list", dict: "a table"}
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }
     return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kinds))
 
 

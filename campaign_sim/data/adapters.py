@@ -50,8 +50,12 @@ def build_mapping(mapping: DataMapping, schema: pl.Schema, *, file: str) -> Mapp
 
     def take(canonical: str, source: str, origin: str) -> None:
         if source not in present:
-            raise DataError("required column is missing", file=file, column=source,
-                            expected=f"a column named '{source}' ({origin}); columns are {_short(names)}")
+            raise DataError(
+                "required column is missing",
+                file=file,
+                column=source,
+                expected=f"a column named '{source}' ({origin}); columns are {_short(names)}",
+            )
         exprs.append(pl.col(source).alias(canonical))
         labels[canonical] = source if source == canonical else f"{source} ({canonical})"
 
@@ -88,14 +92,17 @@ def build_mapping(mapping: DataMapping, schema: pl.Schema, *, file: str) -> Mapp
     for source in features:
         name = mapping.feature_name(source)
         if name in labels or name in (S.CUSTOMER_ID, S.PERIOD, TREATMENT):
-            raise DataError(f"feature '{name}' collides with a canonical column", file=file,
-                            column=source, expected=f"a [data.rename] entry, e.g. {source} = \"{source}_feature\"")
+            raise DataError(
+                f"feature '{name}' collides with a canonical column",
+                file=file,
+                column=source,
+                expected=f'a [data.rename] entry, e.g. {source} = "{source}_feature"',
+            )
         exprs.append(pl.col(source).alias(name))
         labels[name] = source
         feature_names.append(name)
     categorical_names = tuple(mapping.feature_name(c) for c in categorical)
-    return Mapping(exprs, labels, tuple(feature_names), categorical_names,
-                   bool(mapping.customer_id), checks)
+    return Mapping(exprs, labels, tuple(feature_names), categorical_names, bool(mapping.customer_id), checks)
 
 
 def _campaign_columns(mapping: DataMapping, present: set[str], take, exprs, labels) -> list[Check]:
@@ -124,8 +131,14 @@ def _campaign_columns(mapping: DataMapping, present: set[str], take, exprs, labe
     for canonical in (TREATMENT, S.CHANNEL, S.DISCOUNT, S.COPY_ID):
         labels[canonical] = treatment.column
     known = [treatment.no_contact, *treatment.arms]
-    return [Check(TREATMENT, pl.col(TREATMENT).is_null() | ~pl.col(TREATMENT).is_in(known),
-                  "unknown treatment value", f"one of {known} (data.treatment)")]
+    return [
+        Check(
+            TREATMENT,
+            pl.col(TREATMENT).is_null() | ~pl.col(TREATMENT).is_in(known),
+            "unknown treatment value",
+            f"one of {known} (data.treatment)",
+        )
+    ]
 
 
 def _propensity(mapping: DataMapping, present: set[str], take, exprs: list[pl.Expr]) -> None:
@@ -146,11 +159,18 @@ def _expand_features(patterns: Sequence[str], names: Sequence[str], *, file: str
     """Feature names with ``*`` / ``?`` patterns expanded against the file's columns."""
     result: list[str] = []
     for pattern in patterns:
-        matched = fnmatch.filter(names, pattern) if any(ch in pattern for ch in "*?[") else (
-            [pattern] if pattern in names else [])
+        matched = (
+            fnmatch.filter(names, pattern)
+            if any(ch in pattern for ch in "*?[")
+            else ([pattern] if pattern in names else [])
+        )
         if not matched:
-            raise DataError("feature column is missing", file=file, column=pattern,
-                            expected=f"a column matching data.features; columns are {_short(names)}")
+            raise DataError(
+                "feature column is missing",
+                file=file,
+                column=pattern,
+                expected=f"a column matching data.features; columns are {_short(names)}",
+            )
         result += [m for m in matched if m not in result]
     return tuple(result)
 

@@ -18,8 +18,9 @@ def preset_text(name: str) -> str:
     return resources.files("campaign_sim").joinpath("presets", f"{name}.toml").read_text("utf-8")
 
 
-def resolve_config(config_path: str | Path | None = None, *, dataset: str | None = None,
-                   overrides: list[str] | None = None) -> CampaignConfig:
+def resolve_config(
+    config_path: str | Path | None = None, *, dataset: str | None = None, overrides: list[str] | None = None
+) -> CampaignConfig:
     """The config a command runs with: a file, else a dataset preset, else the defaults."""
     if config_path is not None:
         return load_config(config_path, overrides=overrides)

@@ -11,6 +11,7 @@ from campaign_sim.core.errors import DataError
 
 SUFFIXES = (".parquet", ".csv")
 _CSV_INFER_ROWS = 10_000
+_SNIFF_BYTES = 4096
 
 
 def check_readable(path: str | Path) -> Path:
@@ -21,10 +22,17 @@ def check_readable(path: str | Path) -> Path:
     if not path.is_file():
         raise DataError("not a file", file=str(path), expected="a .parquet or .csv file")
     if path.suffix.lower() not in SUFFIXES:
-        raise DataError(f"unsupported file type '{path.suffix}'", file=str(path),
-                        expected="a .parquet or .csv file")
+        raise DataError(
+            f"unsupported file type '{path.suffix}'", file=str(path), expected="a .parquet or .csv file"
+        )
     if path.stat().st_size == 0:
         raise DataError("empty file", file=str(path), expected="a header and data rows")
+    if path.suffix.lower() == ".csv":
+        with open(path, "rb") as handle:
+            if b"\x00" in handle.read(_SNIFF_BYTES):
+                raise DataError(
+                    "binary content in a CSV file", file=str(path), expected="comma-separated UTF-8 text"
+                )
     return path
 
 
@@ -36,8 +44,9 @@ def scan(path: Path, *, all_text: bool = False, floats: Collection[str] = ()) ->
         return pl.scan_parquet(path)
     if all_text:
         return pl.scan_csv(path, infer_schema=False)
-    return pl.scan_csv(path, infer_schema_length=_CSV_INFER_ROWS,
-                       schema_overrides=dict.fromkeys(floats, pl.Float64))
+    return pl.scan_csv(
+        path, infer_schema_length=_CSV_INFER_ROWS, schema_overrides=dict.fromkeys(floats, pl.Float64)
+    )
 
 
 def source_schema(path: Path) -> pl.Schema:
@@ -50,8 +59,9 @@ def source_schema(path: Path) -> pl.Schema:
     raise DataError(f"cannot read ({first_line(error)})", file=str(path))
 
 
-def collect(path: Path, build: Callable[[pl.LazyFrame], pl.LazyFrame],
-            *, floats: Collection[str] = ()) -> pl.DataFrame:
+def collect(
+    path: Path, build: Callable[[pl.LazyFrame], pl.LazyFrame], *, floats: Collection[str] = ()
+) -> pl.DataFrame:
     """Collect ``build(scan(path))``; a CSV that fails to parse is re-read as text.
 
     Reading as text lets validation name the exact row whose value could not be parsed,
@@ -83,5 +93,6 @@ def write_table(frame: pl.DataFrame, target: Path) -> None:
     elif target.suffix.lower() == ".csv":
         frame.write_csv(target)
     else:
-        raise DataError(f"unsupported output type '{target.suffix}'", file=str(target),
-                        expected="a .parquet or .csv file")
+        raise DataError(
+            f"unsupported output type '{target.suffix}'", file=str(target), expected="a .parquet or .csv file"
+        )

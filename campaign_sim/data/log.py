@@ -23,9 +23,16 @@ from campaign_sim.data.validation import (
 )
 
 _FINAL_DTYPES = {
-    S.PERIOD: pl.Int64, S.ITEM: pl.Int64, S.POSITION: pl.Int64,
-    S.VISIT: pl.Int8, S.CONVERSION: pl.Int8, S.UNSUBSCRIBE: pl.Int8, S.CLICK: pl.Int8,
-    S.DISCOUNT: pl.Float64, S.REVENUE: pl.Float64, S.PROPENSITY: pl.Float64,
+    S.PERIOD: pl.Int64,
+    S.ITEM: pl.Int64,
+    S.POSITION: pl.Int64,
+    S.VISIT: pl.Int8,
+    S.CONVERSION: pl.Int8,
+    S.UNSUBSCRIBE: pl.Int8,
+    S.CLICK: pl.Int8,
+    S.DISCOUNT: pl.Float64,
+    S.REVENUE: pl.Float64,
+    S.PROPENSITY: pl.Float64,
 }
 
 
@@ -61,12 +68,14 @@ def load_log(path: str | Path, config: CampaignConfig) -> CampaignLog:
     frame = collect(path, lambda lf: lf.select(mapping.exprs), floats=floats)
     frame = validate_frame(frame, mapping, config, file=file)
     item_context = _item_context(path, config, frame) if config.data.kind == "recommendation" else None
-    return CampaignLog(frame, config.data.kind, file, mapping.features, mapping.categorical,
-                       config, item_context)
+    return CampaignLog(
+        frame, config.data.kind, file, mapping.features, mapping.categorical, config, item_context
+    )
 
 
-def validate_frame(frame: pl.DataFrame, mapping: Mapping, config: CampaignConfig,
-                   *, file: str) -> pl.DataFrame:
+def validate_frame(
+    frame: pl.DataFrame, mapping: Mapping, config: CampaignConfig, *, file: str
+) -> pl.DataFrame:
     """Validate a mapped frame and give it the canonical dtypes."""
     if frame.height == 0:
         raise DataError("no data rows", file=file, expected="at least one decision")
@@ -91,8 +100,12 @@ def _outcome_consistency() -> list[Check]:
     conversion, visit, revenue = pl.col(S.CONVERSION), pl.col(S.VISIT), pl.col(S.REVENUE)
     return [
         Check(S.CONVERSION, conversion > visit, "conversion without a visit", "conversion <= visit"),
-        Check(S.REVENUE, (revenue > 0) & (conversion == 0), "revenue without a conversion",
-              "revenue 0 when conversion is 0"),
+        Check(
+            S.REVENUE,
+            (revenue > 0) & (conversion == 0),
+            "revenue without a conversion",
+            "revenue 0 when conversion is 0",
+        ),
     ]
 
 
@@ -104,12 +117,22 @@ def _item_context(path: Path, config: CampaignConfig, frame: pl.DataFrame) -> pl
     context_path = check_readable(path.parent / name)
     items = collect(context_path, lambda lf: lf)
     if S.ITEM not in items.columns:
-        raise DataError("required column is missing", file=str(context_path), column=S.ITEM,
-                        expected="one row per item with its item_id")
+        raise DataError(
+            "required column is missing",
+            file=str(context_path),
+            column=S.ITEM,
+            expected="one row per item with its item_id",
+        )
     n_items = items.height
-    bad = frame.select((pl.col(S.ITEM) >= n_items).arg_max().alias("row"),
-                       (pl.col(S.ITEM) >= n_items).any().alias("any")).row(0)
+    bad = frame.select(
+        (pl.col(S.ITEM) >= n_items).arg_max().alias("row"), (pl.col(S.ITEM) >= n_items).any().alias("any")
+    ).row(0)
     if bad[1]:
-        raise DataError("item not in the item context", file=str(path), column=S.ITEM, row=bad[0] + 1,
-                        expected=f"an item_id below {n_items} ({context_path.name})")
+        raise DataError(
+            "item not in the item context",
+            file=str(path),
+            column=S.ITEM,
+            row=bad[0] + 1,
+            expected=f"an item_id below {n_items} ({context_path.name})",
+        )
     return items.drop([c for c in items.columns if c == "" or c.startswith("Unnamed")])

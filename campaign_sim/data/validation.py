@@ -30,8 +30,9 @@ class Check:
     expected: str
 
 
-def raise_first_failure(frame: pl.DataFrame, checks: Sequence[Check], *, file: str,
-                        labels: dict[str, str]) -> None:
+def raise_first_failure(
+    frame: pl.DataFrame, checks: Sequence[Check], *, file: str, labels: dict[str, str]
+) -> None:
     """Run ``checks`` in one pass; raise ``DataError`` for the first (in list order) that fails."""
     if not checks:
         return
@@ -43,11 +44,18 @@ def raise_first_failure(frame: pl.DataFrame, checks: Sequence[Check], *, file: s
             row = frame.select(check.bad.fill_null(False).arg_max()).item()
             value = frame.get_column(check.column)[row] if check.column in frame.columns else None
             got = f" (got {value!r})" if value is not None else ""
-            raise DataError(check.problem + got, file=file, row=row + 1,
-                            column=labels.get(check.column, check.column), expected=check.expected)
+            raise DataError(
+                check.problem + got,
+                file=file,
+                row=row + 1,
+                column=labels.get(check.column, check.column),
+                expected=check.expected,
+            )
 
 
-def type_checks(frame: pl.DataFrame, specs: Sequence[ColumnSpec], numeric_features: Sequence[str]) -> list[Check]:
+def type_checks(
+    frame: pl.DataFrame, specs: Sequence[ColumnSpec], numeric_features: Sequence[str]
+) -> list[Check]:
     """Values that cannot be read as numbers where numbers are required."""
     checks = []
     numeric = [s.name for s in specs if s.numeric] + list(numeric_features)
@@ -56,19 +64,28 @@ def type_checks(frame: pl.DataFrame, specs: Sequence[ColumnSpec], numeric_featur
             col = pl.col(name)
             if frame.schema[name] == pl.Boolean:
                 continue
-            checks.append(Check(name, col.is_not_null() & col.cast(pl.Float64, strict=False).is_null(),
-                                "not a number", "a numeric value"))
+            checks.append(
+                Check(
+                    name,
+                    col.is_not_null() & col.cast(pl.Float64, strict=False).is_null(),
+                    "not a number",
+                    "a numeric value",
+                )
+            )
     return checks
 
 
-def cast_numeric(frame: pl.DataFrame, specs: Sequence[ColumnSpec], numeric_features: Sequence[str]) -> pl.DataFrame:
+def cast_numeric(
+    frame: pl.DataFrame, specs: Sequence[ColumnSpec], numeric_features: Sequence[str]
+) -> pl.DataFrame:
     """Cast numeric columns to Float64 (validated further before their final dtype)."""
     names = [s.name for s in specs if s.numeric and s.name in frame.columns] + list(numeric_features)
     return frame.with_columns(pl.col(n).cast(pl.Float64, strict=False) for n in names)
 
 
-def value_checks(frame: pl.DataFrame, specs: Sequence[ColumnSpec], features: Sequence[str],
-                 numeric_features: Sequence[str]) -> list[Check]:
+def value_checks(
+    frame: pl.DataFrame, specs: Sequence[ColumnSpec], features: Sequence[str], numeric_features: Sequence[str]
+) -> list[Check]:
     """Nulls, NaN, ranges, integrality and binary outcomes."""
     checks = []
     for spec in specs:
@@ -79,8 +96,11 @@ def value_checks(frame: pl.DataFrame, specs: Sequence[ColumnSpec], features: Seq
             missing = col.is_null() | (col.str.len_chars() == 0 if spec.kind in ("text",) else False)
             checks.append(Check(spec.name, missing, "missing value", _spec_expected(spec)))
         if spec.numeric:
-            checks.append(Check(spec.name, col.is_nan() | col.is_infinite(), "not a finite number",
-                                _spec_expected(spec)))
+            checks.append(
+                Check(
+                    spec.name, col.is_nan() | col.is_infinite(), "not a finite number", _spec_expected(spec)
+                )
+            )
         if spec.kind == "binary":
             checks.append(Check(spec.name, ~col.is_in([0.0, 1.0]), "not binary", "0 or 1"))
         elif spec.kind == "int":
@@ -91,8 +111,9 @@ def value_checks(frame: pl.DataFrame, specs: Sequence[ColumnSpec], features: Seq
         col = pl.col(name)
         checks.append(Check(name, col.is_null(), "missing feature value", "a value in every row"))
         if name in numeric_features:
-            checks.append(Check(name, col.is_nan() | col.is_infinite(), "not a finite number",
-                                "a finite number"))
+            checks.append(
+                Check(name, col.is_nan() | col.is_infinite(), "not a finite number", "a finite number")
+            )
     return checks
 
 
@@ -102,22 +123,42 @@ def action_checks(actions: ActionSpace) -> list[Check]:
     levels = [round(d, _LEVEL_DECIMALS) for d in actions.discounts]
     contacted = channel != NO_CONTACT
     return [
-        Check(S.CHANNEL, ~channel.is_in(list(actions.channels)), "channel not in the action space",
-              f"one of actions.channels {list(actions.channels)}"),
-        Check(S.DISCOUNT, ~discount.round(_LEVEL_DECIMALS).is_in(levels),
-              "discount not in the action space", f"one of actions.discounts {list(actions.discounts)}"),
-        Check(S.DISCOUNT, ~contacted & (discount != 0), "discount offered without contact",
-              f"0 when channel is '{NO_CONTACT}'"),
-        Check(S.COPY_ID, contacted & (copy.is_null() | ~copy.is_in(list(actions.copies))),
-              "copy not in the action space", f"one of actions.copies {list(actions.copies)}"),
+        Check(
+            S.CHANNEL,
+            ~channel.is_in(list(actions.channels)),
+            "channel not in the action space",
+            f"one of actions.channels {list(actions.channels)}",
+        ),
+        Check(
+            S.DISCOUNT,
+            ~discount.round(_LEVEL_DECIMALS).is_in(levels),
+            "discount not in the action space",
+            f"one of actions.discounts {list(actions.discounts)}",
+        ),
+        Check(
+            S.DISCOUNT,
+            ~contacted & (discount != 0),
+            "discount offered without contact",
+            f"0 when channel is '{NO_CONTACT}'",
+        ),
+        Check(
+            S.COPY_ID,
+            contacted & (copy.is_null() | ~copy.is_in(list(actions.copies))),
+            "copy not in the action space",
+            f"one of actions.copies {list(actions.copies)}",
+        ),
     ]
 
 
 def duplicate_check() -> Check:
     """At most one decision per (customer, period)."""
     key = pl.struct(S.CUSTOMER_ID, S.PERIOD)
-    return Check(S.CUSTOMER_ID, key.is_duplicated(), "duplicate (customer_id, period) row",
-                 "one row per customer and period")
+    return Check(
+        S.CUSTOMER_ID,
+        key.is_duplicated(),
+        "duplicate (customer_id, period) row",
+        "one row per customer and period",
+    )
 
 
 def _out_of_range(col: pl.Expr, spec: ColumnSpec) -> pl.Expr:

@@ -1,0 +1,1 @@
+"""The ``campaign-sim`` command line (typer): thin, one command per workflow."""

@@ -1,0 +1,102 @@
+"""``campaign-sim``: the typer application and its error handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from campaign_sim import __version__
+from campaign_sim.cli.common import QuietOption, err_console, fail, out_console
+from campaign_sim.cli.data_commands import data_app
+from campaign_sim.core.atomic import write_text_atomic
+from campaign_sim.core.errors import CampaignSimError, InputError
+from campaign_sim.data.datasets import PRESETS, preset_text
+
+
+class ErrorHandlingGroup(TyperGroup):
+    """Every command's errors become one line: exit 2 for bad input, 1 for internal failure."""
+
+    def invoke(self, ctx):  # noqa: ANN001 - typer's vendored click context
+        try:
+            return super().invoke(ctx)
+        except CampaignSimError as exc:
+            fail(exc, exc.exit_code)
+        except Exception as exc:
+            # typer's own signals (usage errors exit 2, Exit, Abort) keep their meaning.
+            if type(exc).__module__.startswith(("typer", "click")):
+                raise
+            fail(exc, 1)  # the last line of defence: one line, exit 1
+
+
+app = typer.Typer(
+    cls=ErrorHandlingGroup,
+    name="campaign-sim",
+    help="Learn a shopper simulator from campaign logs, train agents in it, vet them off-policy.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(data_app, name="data")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"campaign-sim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """campaign-sim: who gets which discount, through which channel, with which copy."""
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("campaign.toml"),
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help=f"Preset: {', '.join(PRESETS)}.")
+    ] = "example",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write an annotated example campaign config."""
+    if path.exists() and not force:
+        raise InputError(f"{path}: already exists; pass --force to replace it")
+    write_text_atomic(path, preset_text(dataset))
+    if not quiet:
+        out_console.print(
+            f"wrote {path} (preset '{dataset}'); edit it, then "
+            f"`campaign-sim data validate LOG --config {path}`"
+        )
+
+
+@app.command()
+def demo(
+    path: Annotated[Path, typer.Option("--path", help="Hillstrom CSV to run the pipeline on.")] = Path(
+        "../shared/data/hillstrom/hillstrom.csv"
+    ),
+    out: Annotated[Path, typer.Option("--out", help="Run directory.")] = Path("runs/demo"),
+    quiet: QuietOption = False,
+) -> None:
+    """Run the most complete pipeline that exists so far on the Hillstrom RCT."""
+    from campaign_sim.workflows.demo import run_demo
+
+    result = run_demo(path, out=out, quiet=quiet)
+    for line in result.lines:
+        out_console.print(line)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted", style="red")
+        raise SystemExit(130) from None

@@ -1,0 +1,64 @@
+"""Options, output and error handling shared by every command."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from campaign_sim.core.config import CampaignConfig
+from campaign_sim.core.errors import CampaignSimError
+from campaign_sim.data.datasets import PRESETS, resolve_config
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Campaign config (TOML).")]
+DatasetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dataset", "-d", help=f"Built-in dataset preset: {', '.join(PRESETS)} (when no --config)."
+    ),
+]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a config key: section.key=value (repeatable).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+
+def config_from_options(
+    config: Path | None, dataset: str | None, overrides: list[str] | None
+) -> CampaignConfig:
+    """The config a command runs with (file, else preset, else defaults; overrides applied)."""
+    return resolve_config(config, dataset=dataset, overrides=overrides or [])
+
+
+@contextlib.contextmanager
+def progress(message: str, *, quiet: bool) -> Iterator[None]:
+    """A spinner on stderr while long work runs (hidden with --quiet or when not a terminal)."""
+    if quiet:
+        yield
+        return
+    with err_console.status(message):
+        yield
+
+
+def print_json(payload: Any) -> None:
+    """Write ``payload`` as JSON on stdout (no colour, no wrapping)."""
+    typer.echo(json.dumps(payload, indent=2, default=str))
+
+
+def fail(exc: BaseException, code: int) -> None:
+    """Print one red line for ``exc`` and exit with ``code`` (traceback only when debugging)."""
+    if os.environ.get("CAMPAIGN_SIM_DEBUG"):
+        raise exc
+    label = "error" if isinstance(exc, CampaignSimError) else "internal error"
+    err_console.print(f"{label}: {exc}", style="red", soft_wrap=True, markup=False, emoji=False)
+    raise typer.Exit(code)

@@ -1,0 +1,1 @@
+"""Workflows wire subsystems together: config in, result dataclasses out."""

@@ -1,0 +1,139 @@
+"""The CLI through typer's CliRunner: exit codes 0 / 2 / 1, one-line errors, output."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from campaign_sim import __version__
+from campaign_sim.cli.app import app
+from campaign_sim.core.config import load_config
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_version_and_help():
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.output.strip() == f"campaign-sim {__version__}"
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("init", "data", "demo"):
+        assert command in result.output
+
+
+def test_init_writes_loadable_config_and_never_clobbers(tmp_path):
+    path = tmp_path / "campaign.toml"
+    assert invoke("init", path).exit_code == 0
+    assert load_config(path).name == "example"
+    assert "# " in path.read_text()  # annotated
+    path.write_text("mine")
+    result = invoke("init", path)
+    assert result.exit_code == 2 and "already exists; pass --force" in result.output
+    assert path.read_text() == "mine"
+    assert invoke("init", path, "--dataset", "hillstrom", "--force").exit_code == 0
+    assert load_config(path).name == "hillstrom"
+
+
+def test_validate_hillstrom(hillstrom_path):
+    result = invoke("data", "validate", hillstrom_path, "--dataset", "hillstrom")
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output and "64,000 rows" in result.output
+    result = invoke("data", "validate", hillstrom_path, "-d", "hillstrom", "--json")
+    payload = json.loads(result.output)
+    assert payload["valid"] is True and payload["rows"] == 64_000
+
+
+def test_describe_json(hillstrom_path):
+    result = invoke("data", "describe", hillstrom_path, "-d", "hillstrom", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["rows"] == 64_000 and summary["customers"] == 64_000
+    assert summary["propensity"] == {"min": pytest.approx(1 / 3), "max": pytest.approx(1 / 3)}
+    visits = {arm["copy_id"]: round(arm["visit"]["mean"], 3) for arm in summary["arms"]}
+    assert visits == {"mens": 0.183, "womens": 0.151, None: 0.106}
+
+
+def test_describe_table(obd_dir):
+    result = invoke("data", "describe", obd_dir / "bts" / "men" / "men.csv", "-d", "obd")
+    assert result.exit_code == 0, result.output
+    assert "recommendation log" in result.output and "10,000" in result.output
+
+
+def test_bad_input_is_one_line_exit_2(tmp_path, canonical_csv):
+    frame = pl.read_csv(canonical_csv).with_columns(pl.lit(2.0).alias("propensity"))
+    bad = tmp_path / "bad.csv"
+    frame.write_csv(bad)
+    result = invoke("data", "validate", bad)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0] == (
+        f"error: {bad}, column 'propensity', row 1: out of range (got 2.0); expected a number in (0, 1]"
+    )
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("data", "validate", "missing.csv"),
+        ("data", "describe", "x.csv", "--dataset", "nope"),
+        ("data", "validate", "x.csv", "--set", "economics.margin=7"),
+        ("init", "c.toml", "--dataset", "nope"),
+    ],
+)
+def test_other_bad_inputs_exit_2(tmp_path, canonical_csv, args):
+    args = [
+        str(canonical_csv) if a == "x.csv" else str(tmp_path / a) if a.endswith(("csv", "toml")) else a
+        for a in args
+    ]
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1
+
+
+def test_usage_error_exit_2():
+    assert invoke("data", "validate").exit_code == 2
+
+
+def test_internal_error_exit_1(monkeypatch, canonical_csv):
+    import campaign_sim.cli.data_commands as commands
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(commands, "describe_log", broken)
+    result = invoke("data", "describe", canonical_csv)
+    assert result.exit_code == 1
+    assert result.output.strip() == "internal error: disk on fire"
+
+
+def test_convert_csv_to_parquet_and_back(tmp_path, hillstrom_path):
+    target = tmp_path / "h.parquet"
+    result = invoke("data", "convert", hillstrom_path, target, "-d", "hillstrom", "--quiet")
+    assert result.exit_code == 0, result.output
+    sidecar = tmp_path / "h.parquet.toml"
+    assert target.exists() and sidecar.exists()
+    back = tmp_path / "h.csv"
+    assert invoke("data", "convert", target, back, "--config", sidecar, "-q").exit_code == 0
+    result = invoke("data", "describe", back, "--config", tmp_path / "h.csv.toml", "--json")
+    assert json.loads(result.output)["rows"] == 64_000
+    result = invoke("data", "convert", hillstrom_path, target, "-d", "hillstrom")
+    assert result.exit_code == 2 and "already exists" in result.output
+
+
+def test_demo_runs_pipeline(tmp_path, hillstrom_path):
+    out = tmp_path / "demo"
+    result = invoke("demo", "--path", hillstrom_path, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (out / "config.toml").exists() and (out / "data" / "history.parquet").exists()
+    summary = json.loads((out / "data" / "describe.json").read_text())
+    assert summary["rows"] == 64_000
+    assert "mens: visit 0.183" in result.output
