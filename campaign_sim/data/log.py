@@ -16,8 +16,8 @@ from campaign_sim.data.validation import (
     Check,
     action_checks,
     cast_numeric,
-    duplicate_check,
     raise_first_failure,
+    raise_on_duplicates,
     type_checks,
     value_checks,
 )
@@ -86,9 +86,9 @@ def validate_frame(
     checks = list(mapping.extra_checks) + value_checks(frame, specs, mapping.features, numeric)
     if config.data.kind == "campaign":
         checks += action_checks(config.actions) + _outcome_consistency()
-    if mapping.has_customer_id:
-        checks.append(duplicate_check())
     raise_first_failure(frame, checks, file=file, labels=mapping.labels)
+    if mapping.has_customer_id:
+        raise_on_duplicates(frame, file=file, labels=mapping.labels)
     frame = frame.drop(TREATMENT, strict=False)
     casts = [pl.col(c).cast(t) for c, t in _FINAL_DTYPES.items() if c in frame.columns]
     casts += [pl.col(c).cast(pl.String) for c in mapping.categorical]

@@ -89,7 +89,7 @@ BAD = [
     (_with("recency", 2, None), "column 'recency', row 3: missing feature value"),
     (
         _with("customer_id", 4, "c1").with_columns(pl.lit(0).alias("period")),
-        "column 'customer_id', row 2: duplicate (customer_id, period) row",
+        "column 'customer_id', row 5: duplicate (customer_id, period) row",
     ),
     (canonical_frame().drop("revenue"), "column 'revenue': required column is missing"),
     (canonical_frame().head(0), "log.csv: no data rows; expected at least one decision"),
@@ -153,3 +153,17 @@ def test_bad_paths(tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really parquet")
     with pytest.raises(DataError, match=r"broken.parquet: cannot read"):
         load_log(tmp_path / "broken.parquet", CampaignConfig())
+
+
+@pytest.mark.parametrize("sort", [True, False])
+def test_duplicates_found_sorted_or_not(tmp_path, sort):
+    """Sorted logs take the neighbour-comparison path, unsorted ones the hashing path."""
+    frame = pl.DataFrame({"customer_id": [1, 1, 2, 2, 2, 3], "period": [0, 1, 0, 1, 1, 0]})
+    if not sort:
+        frame = frame.reverse()
+    frame = frame.with_columns(discount=pl.lit(0.0), channel=pl.lit("none"), copy_id=pl.lit(None, pl.String),
+                               visit=pl.lit(0), conversion=pl.lit(0), revenue=pl.lit(0.0))
+    with pytest.raises(DataError) as info:
+        load_log(_write(tmp_path, frame, ".parquet"), CampaignConfig())
+    row = 5 if sort else 3  # the first row that repeats an earlier one
+    assert f"column 'customer_id', row {row}: duplicate (customer_id, period) row" in str(info.value)
