@@ -161,9 +161,14 @@ def raise_on_duplicates(frame: pl.DataFrame, *, file: str, labels: dict[str, str
     same_customer = customer == customer.shift(1)
     in_order = (customer > customer.shift(1)) | (same_customer & (period >= period.shift(1)))
     is_sorted = frame.select(in_order.fill_null(True).all()).item()
-    twin = same_customer & (period == period.shift(1)) if is_sorted else (
-        ~pl.struct(S.CUSTOMER_ID, S.PERIOD).is_first_distinct())
-    check = Check(S.CUSTOMER_ID, twin, "duplicate (customer_id, period) row", "one row per customer and period")
+    twin = (
+        same_customer & (period == period.shift(1))
+        if is_sorted
+        else (~pl.struct(S.CUSTOMER_ID, S.PERIOD).is_first_distinct())
+    )
+    check = Check(
+        S.CUSTOMER_ID, twin, "duplicate (customer_id, period) row", "one row per customer and period"
+    )
     raise_first_failure(frame, [check], file=file, labels=labels)
 
 
