@@ -31,21 +31,23 @@ def make_log(rows: int, seed: int = 0) -> pl.DataFrame:
     visit = rng.random(rows) < 0.15
     conversion = visit & (rng.random(rows) < 0.07)
     revenue = np.where(conversion, rng.lognormal(4.5, 0.6, rows), 0.0)
-    return pl.DataFrame({
-        "customer_id": np.arange(rows) // periods,
-        "period": np.arange(rows) % periods,
-        "discount": discount,
-        "channel": channel,
-        "copy_id": np.where(contacted, "standard", None),
-        "propensity": rng.uniform(0.05, 1.0, rows),
-        "visit": visit.astype(np.int8),
-        "conversion": conversion.astype(np.int8),
-        "revenue": revenue,
-        "recency": rng.integers(0, 12, rows).astype(float),
-        "frequency": rng.poisson(3, rows).astype(float),
-        "monetary": rng.lognormal(5, 1, rows),
-        "segment": rng.choice(["new", "loyal", "lapsed"], rows),
-    })
+    return pl.DataFrame(
+        {
+            "customer_id": np.arange(rows) // periods,
+            "period": np.arange(rows) % periods,
+            "discount": discount,
+            "channel": channel,
+            "copy_id": np.where(contacted, "standard", None),
+            "propensity": rng.uniform(0.05, 1.0, rows),
+            "visit": visit.astype(np.int8),
+            "conversion": conversion.astype(np.int8),
+            "revenue": revenue,
+            "recency": rng.integers(0, 12, rows).astype(float),
+            "frequency": rng.poisson(3, rows).astype(float),
+            "monetary": rng.lognormal(5, 1, rows),
+            "segment": rng.choice(["new", "loyal", "lapsed"], rows),
+        }
+    )
 
 
 def main() -> None:
@@ -64,9 +66,12 @@ def main() -> None:
             t_bare = median_seconds(lambda p=path, r=bare: r(p), repeats=args.repeats)
             t_load = median_seconds(lambda p=path: load_log(p, config), repeats=args.repeats)
             results[suffix[1:]] = {
-                "bare_read_s": t_bare, "load_validate_s": t_load,
-                "bare_rows_per_s": args.rows / t_bare, "load_validate_rows_per_s": args.rows / t_load,
-                "ratio": t_load / t_bare, "file_mb": path.stat().st_size / 1e6,
+                "bare_read_s": t_bare,
+                "load_validate_s": t_load,
+                "bare_rows_per_s": args.rows / t_bare,
+                "load_validate_rows_per_s": args.rows / t_load,
+                "ratio": t_load / t_bare,
+                "file_mb": path.stat().st_size / 1e6,
             }
     lines = [
         "## Data layer: load + validate vs bare polars read (`benchmarks/bench_data.py`)",
@@ -78,8 +83,10 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
     ]
     for fmt, r in results.items():
-        lines.append(f"| {fmt} | {r['file_mb']:.1f} | {r['bare_rows_per_s']:,.0f} | "
-                     f"{r['load_validate_rows_per_s']:,.0f} | {r['ratio']:.2f}× |")
+        lines.append(
+            f"| {fmt} | {r['file_mb']:.1f} | {r['bare_rows_per_s']:,.0f} | "
+            f"{r['load_validate_rows_per_s']:,.0f} | {r['ratio']:.2f}× |"
+        )
     lines += ["", "Command: `.venv/bin/python benchmarks/bench_data.py`"]
     record("bench_data", "\n".join(lines), {"rows": args.rows, "results": results})
     print("\n".join(lines))

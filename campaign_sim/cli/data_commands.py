@@ -104,6 +104,31 @@ def convert(
         )
 
 
+@data_app.command("generate")
+def generate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    customers: Annotated[int, typer.Option("--customers", "-n", min=1, help="Shoppers.")] = 20_000,
+    periods: Annotated[int, typer.Option("--periods", "-t", min=1, help="Periods per shopper.")] = 12,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of world and log.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Generate a log from the synthetic world: log, truth, copy library, world parameters."""
+    from campaign_sim.workflows.generate import run_generate
+
+    with progress(f"simulating {customers:,} shoppers x {periods} periods", quiet=quiet or json):
+        result = run_generate(out, customers=customers, periods=periods, seed=seed, force=force)
+    if json:
+        print_json(result.summary())
+    elif not quiet:
+        out_console.print(
+            f"wrote {result.rows:,} decisions to {out} ({result.seconds:.1f} s): "
+            + ", ".join(p.name for p in result.paths.values())
+        )
+        out_console.print(f"read it with: campaign-sim data describe {result.paths['log']} -d synthetic")
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     periods, propensity = summary["periods"], summary["propensity"]
     out_console.print(f"[bold]{summary['file']}[/bold] ({summary['kind']} log)")
@@ -121,7 +146,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         return
     keys = [k for k in arms[0] if not isinstance(arms[0][k], dict) and k not in ("rows", "share")]
     outcomes = [k for k in arms[0] if isinstance(arms[0][k], dict)]
-    table = Table(title="outcome means by arm (95% interval)")
+    table = Table(title="outcome means by arm (± half-width of the 95% interval)")
     for name in [*keys, "rows", "share", *outcomes]:
         table.add_column(name, justify="left" if name in keys else "right")
     for arm in arms:

@@ -8,7 +8,7 @@ from pathlib import Path
 from campaign_sim.core.config import CampaignConfig, config_from_text, load_config
 from campaign_sim.core.errors import InputError
 
-PRESETS = ("example", "hillstrom", "obd")
+PRESETS = ("example", "synthetic", "hillstrom", "obd")
 
 
 def preset_text(name: str) -> str:

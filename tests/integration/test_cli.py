@@ -137,3 +137,16 @@ def test_demo_runs_pipeline(tmp_path, hillstrom_path):
     summary = json.loads((out / "data" / "describe.json").read_text())
     assert summary["rows"] == 64_000
     assert "mens: visit 0.183" in result.output
+
+
+def test_generate_writes_log_truth_copies(tmp_path):
+    out = tmp_path / "syn"
+    result = invoke("data", "generate", "--out", out, "-n", "500", "-t", "4", "--seed", "3", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["rows"] == 2_000
+    for name in ("log.parquet", "truth.parquet", "copies.parquet", "world.json", "config.toml"):
+        assert (out / name).exists(), name
+    result = invoke("data", "validate", out / "log.parquet", "--config", out / "config.toml")
+    assert result.exit_code == 0, result.output
+    again = invoke("data", "generate", "--out", out, "-n", "500")
+    assert again.exit_code == 2 and "already exists" in again.output

@@ -161,8 +161,14 @@ def test_duplicates_found_sorted_or_not(tmp_path, sort):
     frame = pl.DataFrame({"customer_id": [1, 1, 2, 2, 2, 3], "period": [0, 1, 0, 1, 1, 0]})
     if not sort:
         frame = frame.reverse()
-    frame = frame.with_columns(discount=pl.lit(0.0), channel=pl.lit("none"), copy_id=pl.lit(None, pl.String),
-                               visit=pl.lit(0), conversion=pl.lit(0), revenue=pl.lit(0.0))
+    frame = frame.with_columns(
+        discount=pl.lit(0.0),
+        channel=pl.lit("none"),
+        copy_id=pl.lit(None, pl.String),
+        visit=pl.lit(0),
+        conversion=pl.lit(0),
+        revenue=pl.lit(0.0),
+    )
     with pytest.raises(DataError) as info:
         load_log(_write(tmp_path, frame, ".parquet"), CampaignConfig())
     row = 5 if sort else 3  # the first row that repeats an earlier one

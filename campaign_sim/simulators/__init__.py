@@ -1,0 +1,1 @@
+"""World models: the ground-truth synthetic world and response models fitted from logs."""

@@ -1,0 +1,1 @@
+"""The ground-truth synthetic world: shoppers whose true response is known."""

@@ -1,0 +1,202 @@
+"""``SyntheticWorld``: population + true response + dynamics, with truth exposed.
+
+Actions are (n, 3) integer arrays of (discount index, channel index, copy index); with
+channel 0 ("none") only (0, 0, 0) is allowed, so flat action indices and effective actions
+are one-to-one. ``expected_reward`` gives the true expected profit of any action, so an
+oracle and every policy's true value are computable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from campaign_sim.data.text import HashingEncoder, TextEncoder
+from campaign_sim.simulators.state import Dynamics, ShopperState, advance, contactable
+from campaign_sim.simulators.synthetic.population import CHANNELS, Population, sample_population
+from campaign_sim.simulators.synthetic.truth import (
+    VALUE_SIGMA,
+    Response,
+    TruthParameters,
+    copy_effects,
+    make_truth,
+    true_response,
+)
+
+DISCOUNTS = (0.0, 0.1, 0.2, 0.3)
+COPIES = {
+    "standard": "New arrivals picked for you. Take a look at this week's collection.",
+    "urgency": "Last chance! Your offer ends tonight, shop now before it is gone.",
+    "value": "Quality basics at honest prices, with easy returns on every order.",
+    "personal": "We saved your favourite styles. Come back and see what is new for you.",
+}
+MARGIN = 0.4
+CONTACT_COST = (0.0, 0.01, 0.05, 0.005)
+PERIODS_PER_MONTH = 2  # a period is two weeks, like Hillstrom's outcome window
+
+# A policy maps (population, state, allowed-action mask (n, n_actions)) to probabilities (n, n_actions).
+PolicyFn = Callable[[Population, ShopperState, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one period produced for each shopper."""
+
+    visit: np.ndarray
+    conversion: np.ndarray
+    revenue: np.ndarray
+    unsubscribe: np.ndarray
+    profit: np.ndarray
+    response: Response
+
+
+@dataclass(frozen=True)
+class SyntheticWorld:
+    """The ground-truth world. Build it with ``SyntheticWorld.create``."""
+
+    truth: TruthParameters
+    copy_ids: tuple[str, ...]
+    copy_texts: tuple[str, ...]
+    copy_embeddings: np.ndarray  # (n_copies, dim)
+    encoder_name: str
+    discounts: tuple[float, ...] = DISCOUNTS
+    channels: tuple[str, ...] = CHANNELS
+    margin: float = MARGIN
+    contact_cost: tuple[float, ...] = CONTACT_COST
+    dynamics: Dynamics = Dynamics(fatigue_decay=0.7, exposure_decay=0.9, contact_window=4, max_contacts=3)
+
+    @classmethod
+    def create(
+        cls, *, seed: int = 0, encoder: TextEncoder | None = None, copies: dict[str, str] | None = None
+    ) -> SyntheticWorld:
+        """The benchmark world: default coefficients, copy directions drawn from ``seed``."""
+        encoder = encoder or HashingEncoder()
+        copies = copies or COPIES
+        embeddings = encoder.encode(list(copies.values()))
+        truth = make_truth(embeddings.shape[1], np.random.default_rng(seed))
+        return cls(truth, tuple(copies), tuple(copies.values()), embeddings, encoder.name)
+
+    # --- sizes and action helpers -------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return len(self.discounts), len(self.channels), len(self.copy_ids)
+
+    @property
+    def n_actions(self) -> int:
+        d, c, k = self.shape
+        return d * c * k
+
+    def unflatten(self, flat: np.ndarray) -> np.ndarray:
+        """(n,) flat indices -> (n, 3) (discount, channel, copy) indices (C order)."""
+        return np.column_stack(np.unravel_index(flat, self.shape))
+
+    def flatten(self, action: np.ndarray) -> np.ndarray:
+        return np.ravel_multi_index((action[:, 0], action[:, 1], action[:, 2]), self.shape)
+
+    def allowed_actions(self, pop: Population, state: ShopperState) -> np.ndarray:
+        """(n, n_actions) bool: consent, unsubscribes and the contact cap; "none" only as (0, 0, 0)."""
+        channels = contactable(state, pop.consent, self.dynamics)  # (n, C)
+        d, c, k = self.shape
+        mask = np.broadcast_to(channels[:, None, :, None], (pop.n, d, c, k)).copy()
+        mask[:, :, 0, :] = False
+        mask[:, 0, 0, 0] = True
+        return mask.reshape(pop.n, -1)
+
+    # --- truth -------------------------------------------------------------------------
+    def sample_population(self, n: int, rng: np.random.Generator) -> Population:
+        return sample_population(n, rng)
+
+    def initial_state(self, pop: Population) -> ShopperState:
+        return ShopperState.initial(
+            pop.recency_months * PERIODS_PER_MONTH, len(self.channels), self.dynamics.contact_window
+        )
+
+    def response(self, pop: Population, state: ShopperState, action: np.ndarray) -> Response:
+        effects = copy_effects(self.truth, self.copy_embeddings)  # (segments, copies)
+        return true_response(
+            self.truth,
+            pop,
+            state,
+            discount=np.asarray(self.discounts)[action[:, 0]],
+            channel=action[:, 1],
+            copy_effect=effects[pop.segment, action[:, 2]],
+        )
+
+    def expected_reward(self, pop: Population, state: ShopperState, action: np.ndarray) -> np.ndarray:
+        """True expected profit of this period: E[revenue] (margin - discount) - contact cost."""
+        r = self.response(pop, state, action)
+        contacted = action[:, 1] > 0
+        discount = np.where(contacted, np.asarray(self.discounts)[action[:, 0]], 0.0)
+        return (
+            r.p_purchase * r.expected_value * (self.margin - discount)
+            - np.asarray(self.contact_cost)[action[:, 1]]
+        )
+
+    def expected_rewards(self, pop: Population, state: ShopperState) -> np.ndarray:
+        """(n, n_actions): true expected profit of every action (for oracles and checks)."""
+        out = np.empty((pop.n, self.n_actions))
+        for flat in range(self.n_actions):
+            action = np.broadcast_to(self.unflatten(np.array([flat]))[0], (pop.n, 3))
+            out[:, flat] = self.expected_reward(pop, state, action)
+        return out
+
+    def step(
+        self, pop: Population, state: ShopperState, action: np.ndarray, rng: np.random.Generator
+    ) -> tuple[StepOutcome, ShopperState]:
+        """Sample one period's outcomes and the next state."""
+        r = self.response(pop, state, action)
+        n = pop.n
+        visit = rng.random(n) < r.p_visit
+        conversion = visit & (rng.random(n) < r.p_conversion)
+        value = np.exp(r.log_value_mean + VALUE_SIGMA * rng.standard_normal(n))
+        revenue = np.where(conversion, np.round(value, 2), 0.0)
+        unsubscribe = rng.random(n) < r.p_unsubscribe
+        contacted = action[:, 1] > 0
+        discount = np.where(contacted, np.asarray(self.discounts)[action[:, 0]], 0.0)
+        profit = revenue * (self.margin - discount) - np.asarray(self.contact_cost)[action[:, 1]]
+        nxt = advance(
+            state,
+            self.dynamics,
+            channel=action[:, 1],
+            discount=discount,
+            purchased=conversion,
+            unsubscribed_now=unsubscribe,
+        )
+        return StepOutcome(visit, conversion, revenue, unsubscribe, profit, r), nxt
+
+    def sample_actions(self, probs: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Draw one flat action per row of ``probs``; return it and its probability."""
+        cumulative = np.cumsum(probs, axis=1)
+        u = rng.random(probs.shape[0]) * cumulative[:, -1]
+        flat = np.minimum((cumulative < u[:, None]).sum(axis=1), probs.shape[1] - 1)
+        return flat, probs[np.arange(probs.shape[0]), flat]
+
+    def policy_value(self, policy: PolicyFn, *, customers: int, horizon: int, seed: int) -> PolicyValue:
+        """Mean campaign profit per shopper of ``policy`` by simulation (fresh population)."""
+        rng = np.random.default_rng(seed)
+        pop = self.sample_population(customers, rng)
+        state = self.initial_state(pop)
+        total = np.zeros(customers)
+        for _ in range(horizon):
+            probs = policy(pop, state, self.allowed_actions(pop, state))
+            flat, _ = self.sample_actions(probs, rng)
+            outcome, state = self.step(pop, state, self.unflatten(flat), rng)
+            total += outcome.profit
+        return PolicyValue.from_samples(total)
+
+
+@dataclass(frozen=True)
+class PolicyValue:
+    """Mean profit per shopper over the campaign, with a normal 95% interval."""
+
+    mean: float
+    ci95: tuple[float, float]
+    n: int
+
+    @classmethod
+    def from_samples(cls, samples: np.ndarray) -> PolicyValue:
+        mean = float(samples.mean())
+        half = 1.959963984540054 * float(samples.std(ddof=1)) / np.sqrt(samples.shape[0])
+        return cls(mean, (mean - half, mean + half), int(samples.shape[0]))
