@@ -9,7 +9,19 @@ import typer
 from typer.core import TyperGroup
 
 from campaign_sim import __version__
-from campaign_sim.cli.common import QuietOption, err_console, fail, out_console
+from campaign_sim.cli.common import (
+    ConfigOption,
+    DatasetOption,
+    JsonOption,
+    QuietOption,
+    SetOption,
+    config_from_options,
+    err_console,
+    fail,
+    out_console,
+    print_json,
+    training_progress,
+)
 from campaign_sim.cli.data_commands import data_app
 from campaign_sim.core.atomic import write_text_atomic
 from campaign_sim.core.errors import CampaignSimError, InputError
@@ -75,6 +87,33 @@ def init(
             f"wrote {path} (preset '{dataset}'); edit it, then "
             f"`campaign-sim data validate LOG --config {path}`"
         )
+
+
+@app.command()
+def fit(
+    logs: Annotated[Path, typer.Option("--logs", "-l", help="Campaign log (.parquet or .csv).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run directory, e.g. runs/spring.")],
+    config: ConfigOption = None,
+    dataset: DatasetOption = None,
+    set_: SetOption = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Overrides campaign.seed.")] = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Fit a shopper response model (ensemble) from a log; print its fidelity."""
+    from campaign_sim.workflows.fit import run_fit
+
+    resolved = config_from_options(config, dataset, set_)
+    members = resolved.world.ensemble
+    with training_progress(f"fitting {members} ensemble members", total=members, quiet=quiet or json) as tick:
+        summary = run_fit(logs, resolved, out=out, seed=seed, on_progress=tick)
+    for message in summary.warnings:
+        err_console.print(f"warning: {message}", style="yellow")
+    if json:
+        print_json({"world": str(summary.world_dir), "seconds": summary.seconds, **summary.fidelity})
+    elif not quiet:
+        for line in summary.lines():
+            out_console.print(line, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from campaign_sim.core.config import CampaignConfig
 from campaign_sim.core.errors import CampaignSimError
@@ -48,6 +49,36 @@ def progress(message: str, *, quiet: bool) -> Iterator[None]:
         return
     with err_console.status(message):
         yield
+
+
+@contextlib.contextmanager
+def training_progress(
+    description: str, *, total: int, quiet: bool
+) -> Iterator[Callable[[int, int, float], None]]:
+    """A progress bar over ensemble members; yields ``tick(member, epoch, valid_loss)``."""
+    if quiet:
+        yield lambda *_: None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(description, total=total, note="")
+        done = [-1]
+
+        def tick(member: int, epoch: int, loss: float) -> None:
+            if member > done[0] + 1 or (member > done[0] and epoch == 0 and member > 0):
+                done[0] = member - 1
+            bar.update(
+                task, completed=member, note=f"member {member + 1}: epoch {epoch + 1}, valid loss {loss:.4f}"
+            )
+
+        yield tick
+        bar.update(task, completed=total)
 
 
 def print_json(payload: Any) -> None:

@@ -119,6 +119,26 @@ class DataMapping:
 
 
 @dataclass(frozen=True)
+class WorldConfig:
+    """How a response model is fitted, and the dynamics priors a log cannot identify."""
+
+    ensemble: int = 5
+    hidden: tuple[int, ...] = (128, 128)
+    max_epochs: int = 40
+    batch_size: int = 2048
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-5
+    validation_share: float = 0.15
+    patience: int = 4
+    copy_dims: int = 16  # copy embeddings reduced by PCA to at most this many dimensions
+    pessimism: float = 1.0  # reward penalty per unit of ensemble disagreement (fitted worlds)
+    # Priors for dynamics a log cannot identify (e.g. a single-period RCT):
+    fatigue_decay: float = 0.7
+    exposure_decay: float = 0.9
+    unsubscribe_rate: float = 0.005  # per contact, when the log has no unsubscribe outcome
+
+
+@dataclass(frozen=True)
 class CampaignConfig:
     """The whole campaign: actions, economics, constraints, data mapping, seed."""
 
@@ -128,6 +148,7 @@ class CampaignConfig:
     economics: Economics = field(default_factory=Economics)
     constraints: Constraints = field(default_factory=Constraints)
     data: DataMapping = field(default_factory=DataMapping)
+    world: WorldConfig = field(default_factory=WorldConfig)
 
 
 def load_config(path: str | Path, *, overrides: list[str] | None = None) -> CampaignConfig:
@@ -162,8 +183,42 @@ def config_from_dict(document: dict[str, Any], *, source: str = "config") -> Cam
     economics = _economics(root.table("economics", required=False), actions)
     constraints = _constraints(root.table("constraints", required=False))
     data = _data(root.table("data", required=False), actions)
+    world = _world(root.table("world", required=False))
     root.finish()
-    return CampaignConfig(name, seed, actions, economics, constraints, data)
+    return CampaignConfig(name, seed, actions, economics, constraints, data, world)
+
+
+def _world(table: TomlTable) -> WorldConfig:
+    default = WorldConfig()
+    positive_int = {"check": lambda v: v >= 1, "expected": "an integer >= 1"}
+    fraction = {"check": lambda v: 0 < v < 1, "expected": "a number in (0, 1)"}
+    ensemble = table.value("ensemble", int, default=default.ensemble, **positive_int)
+    hidden = table.value("hidden", list, default=list(default.hidden), expected="a list of layer widths")
+    if not hidden or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden):
+        raise table.fail("hidden", f"expected a non-empty list of positive integers, got {hidden!r}")
+    values = {
+        "max_epochs": table.value("max_epochs", int, default=default.max_epochs, **positive_int),
+        "batch_size": table.value("batch_size", int, default=default.batch_size, **positive_int),
+        "learning_rate": table.value("learning_rate", float, default=default.learning_rate, **fraction),
+        "weight_decay": table.value(
+            "weight_decay", float, default=default.weight_decay, check=_non_negative, expected="a number >= 0"
+        ),
+        "validation_share": table.value(
+            "validation_share", float, default=default.validation_share, **fraction
+        ),
+        "patience": table.value("patience", int, default=default.patience, **positive_int),
+        "copy_dims": table.value("copy_dims", int, default=default.copy_dims, **positive_int),
+        "pessimism": table.value(
+            "pessimism", float, default=default.pessimism, check=_non_negative, expected="a number >= 0"
+        ),
+        "fatigue_decay": table.value("fatigue_decay", float, default=default.fatigue_decay, **fraction),
+        "exposure_decay": table.value("exposure_decay", float, default=default.exposure_decay, **fraction),
+        "unsubscribe_rate": table.value(
+            "unsubscribe_rate", float, default=default.unsubscribe_rate, **fraction
+        ),
+    }
+    table.finish()
+    return WorldConfig(ensemble=ensemble, hidden=tuple(hidden), **values)
 
 
 def _actions(table: TomlTable) -> ActionSpace:
@@ -384,6 +439,7 @@ def config_to_dict(config: CampaignConfig) -> dict[str, Any]:
         "economics": {"margin": config.economics.margin, "contact_cost": dict(config.economics.contact_cost)},
         "constraints": _drop_none(vars(config.constraints).copy()),
         "data": data_doc,
+        "world": {**vars(config.world), "hidden": list(config.world.hidden)},
     }
 
 

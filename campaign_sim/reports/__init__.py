@@ -1,0 +1,1 @@
+"""Pure plotting functions and renderers: rebuilt from saved results, no torch or gymnasium."""

@@ -1,0 +1,169 @@
+"""Fit a ``FittedWorld`` from a validated campaign log."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import torch
+
+from campaign_sim.core.errors import InputError
+from campaign_sim.data import schema as S
+from campaign_sim.data.log import CampaignLog
+from campaign_sim.simulators.fitted.encoding import fit_encoding, training_actions
+from campaign_sim.simulators.fitted.network import Targets, export_numpy, train_member
+from campaign_sim.simulators.fitted.world import FittedWorld
+
+TEST_SHARE = 0.15  # customers held out of fitting entirely, for the fidelity report
+
+
+@dataclass(frozen=True)
+class FitSplit:
+    """Row indices of the customer-level split."""
+
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The fitted world, the model inputs of every row, and how rows were split."""
+
+    world: FittedWorld
+    inputs: np.ndarray
+    actions: np.ndarray
+    split: FitSplit
+    seconds: float
+
+
+def split_by_customer(log: CampaignLog, *, valid_share: float, seed: int) -> FitSplit:
+    """Customers (not rows) go to train / valid / test, so no shopper leaks across splits."""
+    customers = log.frame.get_column(S.CUSTOMER_ID)
+    codes = customers.rank("dense").cast(pl.Int64).to_numpy() - 1
+    n = int(codes.max()) + 1
+    order = np.random.default_rng(seed).permutation(n)
+    bucket = np.empty(n, dtype=np.int8)
+    n_test, n_valid = int(round(TEST_SHARE * n)), int(round(valid_share * n))
+    bucket[order[:n_test]] = 2
+    bucket[order[n_test : n_test + n_valid]] = 1
+    bucket[order[n_test + n_valid :]] = 0
+    rows = bucket[codes]
+    return FitSplit(*(np.flatnonzero(rows == b) for b in (0, 1, 2)))
+
+
+def targets_of(log: CampaignLog) -> Targets:
+    frame = log.frame
+    revenue = frame.get_column(S.REVENUE).to_numpy()
+    conversion = frame.get_column(S.CONVERSION).to_numpy().astype(np.float32)
+    has_value = (conversion > 0) & (revenue > 0)
+    unsub = (
+        frame.get_column(S.UNSUBSCRIBE).to_numpy().astype(np.float32)
+        if S.UNSUBSCRIBE in frame.columns
+        else None
+    )
+    return Targets(
+        visit=frame.get_column(S.VISIT).to_numpy().astype(np.float32),
+        conversion=conversion,
+        log_value=np.where(has_value, np.log(np.where(has_value, revenue, 1.0)), 0.0).astype(np.float32),
+        has_value=has_value.astype(np.float32),
+        contacted=(frame.get_column(S.CHANNEL) != "none").to_numpy().astype(np.float32),
+        unsubscribe=unsub,
+    )
+
+
+def check_identifiable(log: CampaignLog, actions: np.ndarray) -> list[str]:
+    """Raise when nothing can be learned about actions; return warnings for what cannot."""
+    distinct = np.unique(actions)
+    if distinct.shape[0] < 2:
+        raise InputError(
+            f"{log.source}: only one action is logged ({log.config.actions.n_actions} configured); "
+            "treatment effects are unidentifiable; expected at least two arms"
+        )
+    notes = []
+    if S.UNSUBSCRIBE not in log.frame.columns:
+        notes.append(
+            f"no unsubscribe outcome in the log: unsubscribes use the prior rate "
+            f"{log.config.world.unsubscribe_rate} per contact (world.unsubscribe_rate)"
+        )
+    if int(log.frame.get_column(S.CONVERSION).sum()) < 20:
+        notes.append("fewer than 20 conversions: conversion and order-value heads are weakly identified")
+    return notes
+
+
+def fit_world(
+    log: CampaignLog,
+    *,
+    copy_embeddings: dict[str, np.ndarray] | None = None,
+    seed: int = 0,
+    on_progress: Callable[[int, int, float], None] | None = None,
+) -> FitResult:
+    """Fit the ensemble on ``log``; ``on_progress(member, epoch, valid_loss)`` reports training."""
+    start = time.perf_counter()
+    torch.set_num_threads(1)
+    config = log.config
+    if log.kind != "campaign":
+        raise InputError(f"{log.source}: a world is fitted from a campaign log, not a {log.kind} log")
+    actions = training_actions(log)
+    notes = check_identifiable(log, actions)
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    encoding = fit_encoding(log, copy_embeddings=copy_embeddings, copy_dims=config.world.copy_dims)
+    inputs = encoding.inputs(encoding.shopper_matrix(log.frame), encoding.state_matrix(log.frame), actions)
+    targets = targets_of(log)
+    split = split_by_customer(log, valid_share=config.world.validation_share, seed=seed)
+    models, histories = [], []
+    for member in range(config.world.ensemble):
+
+        def report(epoch: int, loss: float, member: int = member) -> None:
+            if on_progress:
+                on_progress(member, epoch, loss)
+
+        model, history = train_member(
+            inputs,
+            targets,
+            train=split.train,
+            valid=split.valid,
+            config=config.world,
+            seed=seed * 1000 + member,
+            on_epoch=report,
+        )
+        models.append(model)
+        histories.append(history)
+    support = np.bincount(actions, minlength=config.actions.n_actions)
+    dynamic = [c for c in encoding.state if c]
+    assumptions = notes + _dynamics_assumptions(log, dynamic)
+    metadata = {
+        "source": log.source,
+        "rows": log.frame.height,
+        "seed": seed,
+        "split_rows": {"train": len(split.train), "valid": len(split.valid), "test": len(split.test)},
+        "validation_history": histories,
+        "assumptions": assumptions,
+        "features": list(log.features),
+        "categorical": list(log.categorical),
+    }
+    world = FittedWorld(
+        config, encoding, export_numpy(models), support, targets.unsubscribe is not None, metadata
+    )
+    return FitResult(world, inputs, actions, split, time.perf_counter() - start)
+
+
+def _dynamics_assumptions(log: CampaignLog, dynamic: list[str]) -> list[str]:
+    world = log.config.world
+    missing = [c for c in ("fatigue", "discount_exposure") if c not in dynamic]
+    notes = [
+        f"state transitions use the priors fatigue_decay={world.fatigue_decay}, "
+        f"exposure_decay={world.exposure_decay} (world section of the config)"
+    ]
+    if missing:
+        periods = log.frame.get_column(S.PERIOD).n_unique()
+        notes.append(
+            f"the log has no {', '.join(missing)} column ({periods} period(s)): the response does not "
+            "depend on them; fatigue and habituation effects are not identified"
+        )
+    return notes

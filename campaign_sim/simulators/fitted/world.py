@@ -1,0 +1,179 @@
+"""``FittedWorld``: an ensemble response model learned from a log, run in numpy.
+
+Saved as ``weights.safetensors`` (stacked member weights + the action table) and
+``world.json`` (encoding, config, support, assumptions, training history); loading never
+unpickles anything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from campaign_sim.core.atomic import atomic_path, write_text_atomic
+from campaign_sim.core.config import CampaignConfig, config_from_text, config_to_toml
+from campaign_sim.core.errors import InputError
+from campaign_sim.simulators.fitted.encoding import Encoding
+
+WEIGHTS_FILE, META_FILE = "weights.safetensors", "world.json"
+MIN_SUPPORT = 30  # logged rows below which an action counts as unsupported (extrapolated)
+
+
+@dataclass(frozen=True)
+class FittedResponse:
+    """Ensemble-mean predictions plus the per-member expected revenue (for disagreement)."""
+
+    p_visit: np.ndarray
+    p_conversion: np.ndarray
+    log_value_mean: np.ndarray
+    value_sigma: float
+    p_unsubscribe: np.ndarray
+    member_revenue: np.ndarray  # (members, n) expected revenue of each member
+
+    @property
+    def p_purchase(self) -> np.ndarray:
+        return self.p_visit * self.p_conversion
+
+    @property
+    def expected_revenue(self) -> np.ndarray:
+        return self.member_revenue.mean(axis=0)
+
+    @property
+    def disagreement(self) -> np.ndarray:
+        """Std across members of expected revenue: the epistemic uncertainty, in currency."""
+        return self.member_revenue.std(axis=0)
+
+
+@dataclass(frozen=True)
+class FittedWorld:
+    """A fitted response model over a config's action space."""
+
+    config: CampaignConfig
+    encoding: Encoding
+    weights: dict[str, np.ndarray]
+    support: np.ndarray  # (n_actions,) logged rows per flat action
+    has_unsubscribe: bool
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def members(self) -> int:
+        return int(self.weights["log_sigma"].shape[0])
+
+    @property
+    def supported(self) -> np.ndarray:
+        """(n_actions,) bool: actions with enough logged rows to be learned, not extrapolated."""
+        return self.support >= MIN_SUPPORT
+
+    def member_outputs(self, inputs: np.ndarray) -> np.ndarray:
+        """(members, n, 4) raw head outputs for an (n, input_dim) input matrix."""
+        h = np.broadcast_to(inputs, (self.members, *inputs.shape))
+        n_layers = sum(1 for k in self.weights if k.endswith(".weight"))
+        for i in range(n_layers):
+            h = np.matmul(h, self.weights[f"layer{i}.weight"]) + self.weights[f"layer{i}.bias"][:, None, :]
+            if i < n_layers - 1:
+                h = h * _sigmoid(h)  # SiLU
+        return h
+
+    def predict(self, shopper: np.ndarray, state: np.ndarray, action: np.ndarray) -> FittedResponse:
+        """Predictions for each row's flat ``action`` (state already standardised)."""
+        return self.predict_inputs(self.encoding.inputs(shopper, state, action), action)
+
+    def predict_inputs(self, inputs: np.ndarray, action: np.ndarray) -> FittedResponse:
+        """Predictions from an encoded input matrix whose action block encodes ``action``."""
+        out = self.member_outputs(inputs)
+        sigma = np.exp(self.weights["log_sigma"])[:, None]
+        p_visit, p_conv = _sigmoid(out[..., 0]), _sigmoid(out[..., 1])
+        revenue = p_visit * p_conv * np.exp(out[..., 2] + sigma**2 / 2)
+        contacted = self.contacted(action)
+        if self.has_unsubscribe:
+            p_unsub = np.where(contacted, _sigmoid(out[..., 3]).mean(axis=0), 0.0)
+        else:
+            p_unsub = np.where(contacted, self.config.world.unsubscribe_rate, 0.0)
+        return FittedResponse(
+            p_visit.mean(axis=0),
+            p_conv.mean(axis=0),
+            out[..., 2].mean(axis=0),
+            float(np.sqrt((sigma**2).mean())),
+            p_unsub,
+            revenue,
+        )
+
+    def contacted(self, action: np.ndarray) -> np.ndarray:
+        channel = (action // len(self.config.actions.copies)) % len(self.config.actions.channels)
+        return channel > 0
+
+    def discount_of(self, action: np.ndarray) -> np.ndarray:
+        actions = self.config.actions
+        d = action // (len(actions.channels) * len(actions.copies))
+        return np.where(self.contacted(action), np.asarray(actions.discounts)[d], 0.0)
+
+    def contact_cost_of(self, action: np.ndarray) -> np.ndarray:
+        actions = self.config.actions
+        costs = np.array([self.config.economics.contact_cost.get(c, 0.0) for c in actions.channels])
+        return costs[(action // len(actions.copies)) % len(actions.channels)]
+
+    def expected_reward(
+        self, shopper: np.ndarray, state: np.ndarray, action: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Expected profit of each row's action and the ensemble disagreement on it."""
+        r = self.predict(shopper, state, action)
+        margin = self.config.economics.margin - self.discount_of(action)
+        member_profit = r.member_revenue * margin - self.contact_cost_of(action)
+        return member_profit.mean(axis=0), member_profit.std(axis=0)
+
+    # --- persistence ----------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        tensors = {
+            **self.weights,
+            "action_table": self.encoding.action_table,
+            "support": self.support.astype(np.int64),
+        }
+        with atomic_path(directory / WEIGHTS_FILE) as tmp:
+            save_file(tensors, str(tmp))
+        meta = {
+            "format": 1,
+            "encoding": self.encoding.to_dict(),
+            "has_unsubscribe": self.has_unsubscribe,
+            "config_toml": config_to_toml(self.config),
+            **self.metadata,
+        }
+        write_text_atomic(
+            directory / META_FILE, json.dumps(meta, indent=2, sort_keys=True, default=_json) + "\n"
+        )
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> FittedWorld:
+        directory = Path(directory)
+        meta_path, weights_path = directory / META_FILE, directory / WEIGHTS_FILE
+        if not meta_path.exists() or not weights_path.exists():
+            raise InputError(f"{directory}: not a fitted world (expected {META_FILE} and {WEIGHTS_FILE})")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            tensors = load_file(str(weights_path))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{directory}: cannot read fitted world ({exc})") from None
+        config = config_from_text(meta.pop("config_toml"), source=str(meta_path))
+        encoding = Encoding.from_dict(meta.pop("encoding"), tensors.pop("action_table"))
+        support = tensors.pop("support")
+        has_unsub = meta.pop("has_unsubscribe")
+        meta.pop("format", None)
+        return cls(config, encoding, tensors, support, has_unsub, meta)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,156 @@
+"""`campaign-sim fit`: log in, fitted world + fidelity report (JSON + PNG) out."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from campaign_sim.core.atomic import write_text_atomic
+from campaign_sim.core.config import CampaignConfig
+from campaign_sim.core.runs import create_run
+from campaign_sim.data import schema as S
+from campaign_sim.data.bandit import flat_action_labels
+from campaign_sim.data.copies import load_copy_embeddings
+from campaign_sim.data.log import CampaignLog, load_log
+from campaign_sim.data.text import HashingEncoder, TextEncoder
+from campaign_sim.reports.fidelity_plots import fidelity_figure
+from campaign_sim.reports.style import save_png
+from campaign_sim.simulators.fitted.fidelity import fidelity_report
+from campaign_sim.simulators.fitted.fit import FitResult, fit_world
+from campaign_sim.simulators.fitted.world import MIN_SUPPORT
+
+TRUTH_FILE = "truth.parquet"  # written beside a generated log by `data generate`
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    """What `fit` wrote and the fidelity figures it prints."""
+
+    world_dir: Path
+    fidelity: dict[str, Any]
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"fitted world written to {self.world_dir} in {self.seconds:.1f} s"]
+        for name, head in self.fidelity["heads"].items():
+            line = (
+                f"  {name:<23} log-loss {head['log_loss']:.4f} (constant {head['baseline_log_loss']:.4f}"
+                f"{', truth ' + format(head['true_log_loss'], '.4f') if 'true_log_loss' in head else ''})"
+                f"  AUC {_fmt(head['auc'])}  ECE {head['ece']:.4f}"
+            )
+            out.append(line)
+        arms = [a for a in self.fidelity["arms"] if a["rows"] >= MIN_SUPPORT]
+        inside = sum(a[o]["inside"] for a in arms for o in (S.VISIT, S.CONVERSION, S.REVENUE))
+        out.append(
+            f"  per-arm KPIs (arms with >= {MIN_SUPPORT} held-out rows) inside the observed 95% "
+            f"interval: {inside} of {3 * len(arms)}"
+        )
+        support = self.fidelity["support"]
+        out.append(
+            f"  actions with support (>= {MIN_SUPPORT} logged rows): {support['supported']} of "
+            f"{support['actions']}; unsupported ones are extrapolated: {support['unsupported'][:5]}"
+            f"{' ...' if len(support['unsupported']) > 5 else ''}"
+        )
+        out += [f"  assumption: {a}" for a in self.fidelity["assumptions"]]
+        return out
+
+
+def run_fit(
+    logs: str | Path,
+    config: CampaignConfig,
+    *,
+    out: str | Path,
+    seed: int | None = None,
+    encoder: TextEncoder | None = None,
+    on_progress: Callable[[int, int, float], None] | None = None,
+) -> FitSummary:
+    """Fit a world on ``logs`` into ``out``/world and write its fidelity report."""
+    run = create_run(out, config)
+    log = load_log(logs, config)
+    seed = config.seed if seed is None else seed
+    embeddings = _copy_embeddings(log, encoder or HashingEncoder())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fit_world(log, copy_embeddings=embeddings, seed=seed, on_progress=on_progress)
+    report = held_out_fidelity(result, log, truth=_truth_beside(log))
+    report["assumptions"] = result.world.metadata["assumptions"]
+    world = result.world
+    world.metadata["fidelity"] = {
+        name: {k: v for k, v in head.items() if k != "calibration"} for name, head in report["heads"].items()
+    }
+    world.save(run.world)
+    write_text_atomic(run.world / "fidelity.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
+    save_png(fidelity_figure(report), run.world / "fidelity.png")
+    return FitSummary(run.world, report, result.seconds, [str(w.message) for w in caught])
+
+
+def held_out_fidelity(result: FitResult, log: CampaignLog, *, truth: pl.DataFrame | None) -> dict[str, Any]:
+    """Fidelity on the customers held out of fitting (the test split)."""
+    test = result.split.test
+    world = result.world
+    response = world.predict_inputs(result.inputs[test], result.actions[test])
+    train = log.frame[result.split.train]
+    visits = max(int(train.get_column(S.VISIT).sum()), 1)
+    rates = {
+        "visit": train.get_column(S.VISIT).mean(),
+        "conversion": train.get_column(S.CONVERSION).mean(),
+        "conversion_given_visit": train.get_column(S.CONVERSION).sum() / visits,
+    }
+    if S.UNSUBSCRIBE in train.columns:
+        contacted = train.filter(pl.col(S.CHANNEL) != "none")
+        rates["unsubscribe"] = contacted.get_column(S.UNSUBSCRIBE).mean() if contacted.height else 0.0
+    report = fidelity_report(
+        log.frame[test],
+        response,
+        result.actions[test],
+        labels=flat_action_labels(log.config),
+        train_rates=rates,
+        truth=truth[test] if truth is not None else None,
+    )
+    labels = flat_action_labels(log.config)
+    effective = [i for i in range(len(labels)) if _is_effective(log.config, i)]
+    report["support"] = {
+        "actions": len(effective),
+        "supported": int(world.supported[effective].sum()),
+        "unsupported": [labels[i] for i in effective if not world.supported[i]],
+        "rows_per_action": {labels[i]: int(world.support[i]) for i in effective},
+    }
+    return report
+
+
+def _is_effective(config: CampaignConfig, flat: int) -> bool:
+    """Flat actions with channel "none" other than 0 are the same action as 0: not listed."""
+    channel = (flat // len(config.actions.copies)) % len(config.actions.channels)
+    return channel > 0 or flat == 0
+
+
+def _copy_embeddings(log: CampaignLog, encoder: TextEncoder) -> dict[str, np.ndarray] | None:
+    library = log.config.actions.copy_library
+    if not library:
+        return None
+    path = Path(library) if Path(library).is_absolute() else Path(log.source).parent / library
+    return load_copy_embeddings(path, encoder=encoder)
+
+
+def _truth_beside(log: CampaignLog) -> pl.DataFrame | None:
+    """The generator's per-row truth, when it sits beside the log and lines up with it."""
+    path = Path(log.source).parent / TRUTH_FILE
+    if not path.exists():
+        return None
+    truth = pl.read_parquet(path)
+    same = truth.height == log.frame.height and truth.select(S.CUSTOMER_ID, S.PERIOD).equals(
+        log.frame.select(pl.col(S.CUSTOMER_ID).cast(truth.schema[S.CUSTOMER_ID]), S.PERIOD)
+    )
+    return truth if same else None
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
