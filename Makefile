@@ -36,6 +36,7 @@ demo: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_world.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

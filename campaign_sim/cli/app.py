@@ -118,18 +118,27 @@ def fit(
 
 @app.command()
 def demo(
-    path: Annotated[Path, typer.Option("--path", help="Hillstrom CSV to run the pipeline on.")] = Path(
+    out: Annotated[Path, typer.Option("--out", help="Run directory.")] = Path("runs/demo"),
+    path: Annotated[Path, typer.Option("--path", help="Hillstrom CSV for the real-data check.")] = Path(
         "../shared/data/hillstrom/hillstrom.csv"
     ),
-    out: Annotated[Path, typer.Option("--out", help="Run directory.")] = Path("runs/demo"),
+    fast: Annotated[bool, typer.Option("--fast", help="Smaller history and ensemble.")] = False,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the whole run.")] = 0,
     quiet: QuietOption = False,
 ) -> None:
-    """Run the most complete pipeline that exists so far on the Hillstrom RCT."""
-    from campaign_sim.workflows.demo import run_demo
+    """Run the pipeline end to end, as far as it exists: history -> world -> fidelity."""
+    from campaign_sim.core.config import WorldConfig
+    from campaign_sim.workflows.demo import FAST_ENSEMBLE, run_demo
 
-    result = run_demo(path, out=out, quiet=quiet)
+    def stage(message: str) -> None:
+        if not quiet:
+            err_console.print(f"[bold]>[/bold] {message}")
+
+    members = FAST_ENSEMBLE if fast else WorldConfig().ensemble
+    with training_progress("fitting", total=members, quiet=quiet) as tick:
+        result = run_demo(out=out, hillstrom=path, fast=fast, seed=seed, on_stage=stage, on_progress=tick)
     for line in result.lines:
-        out_console.print(line)
+        out_console.print(line, markup=False, soft_wrap=True)
 
 
 def main() -> None:

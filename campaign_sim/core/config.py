@@ -124,12 +124,13 @@ class WorldConfig:
 
     ensemble: int = 5
     hidden: tuple[int, ...] = (128, 128)
-    max_epochs: int = 40
+    max_epochs: int = 60
     batch_size: int = 2048
-    learning_rate: float = 3e-3
+    learning_rate: float = 1.5e-3
     weight_decay: float = 1e-5
     validation_share: float = 0.15
-    patience: int = 4
+    test_share: float = 0.15  # customers held out of fitting for the fidelity report
+    patience: int = 6
     copy_dims: int = 16  # copy embeddings reduced by PCA to at most this many dimensions
     pessimism: float = 1.0  # reward penalty per unit of ensemble disagreement (fitted worlds)
     # Priors for dynamics a log cannot identify (e.g. a single-period RCT):
@@ -205,6 +206,13 @@ def _world(table: TomlTable) -> WorldConfig:
         ),
         "validation_share": table.value(
             "validation_share", float, default=default.validation_share, **fraction
+        ),
+        "test_share": table.value(
+            "test_share",
+            float,
+            default=default.test_share,
+            check=lambda v: 0 <= v < 1,
+            expected="a number in [0, 1)",
         ),
         "patience": table.value("patience", int, default=default.patience, **positive_int),
         "copy_dims": table.value("copy_dims", int, default=default.copy_dims, **positive_int),

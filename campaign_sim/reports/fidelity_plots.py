@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -34,18 +35,25 @@ def plot_arm_agreement(arms: list[dict[str, Any]], *, outcome: str, ax: Axes | N
     arms = sorted(arms, key=lambda a: -a["rows"])[:20]
     ys = range(len(arms))
     observed = [a[outcome]["observed"] for a in arms]
-    low = [a[outcome]["observed"] - a[outcome]["ci95"][0] for a in arms]
-    high = [a[outcome]["ci95"][1] - a[outcome]["observed"] for a in arms]
+    # Intervals need not be centred (Wilson); rounding can put a bound a hair past the mean.
+    low = [_bar(a[outcome]["observed"] - a[outcome]["ci95"][0]) for a in arms]
+    high = [_bar(a[outcome]["ci95"][1] - a[outcome]["observed"]) for a in arms]
     ax.errorbar(
         observed, ys, xerr=[low, high], fmt="o", color=PALETTE[0], markersize=3, label="observed (95% CI)"
     )
     ax.plot([a[outcome]["predicted"] for a in arms], ys, "x", color=PALETTE[3], label="predicted")
     ax.set_yticks(list(ys), [a["label"] for a in arms], fontsize=6)
+    ax.set_ylabel("arm (channel | discount | copy)", fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"mean {outcome} per decision")
     ax.set_title(f"{outcome} by logged arm (largest 20, held-out customers)", fontsize=9)
     ax.legend(fontsize=7)
     return ax
+
+
+def _bar(length: float) -> float:
+    """A drawable error-bar length: never negative, NaN (not drawn) when unbounded."""
+    return max(length, 0.0) if math.isfinite(length) else math.nan
 
 
 def fidelity_figure(report: dict[str, Any]) -> plt.Figure:

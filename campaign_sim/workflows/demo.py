@@ -1,18 +1,22 @@
-"""The demo pipeline, as far as it exists: real RCT log -> validated canonical log -> summary."""
+"""The demo pipeline, as far as it exists: synthetic history -> fitted world -> fidelity,
+plus the real Hillstrom RCT through its adapter."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from campaign_sim.core.atomic import write_text_atomic
-from campaign_sim.core.runs import create_run
-from campaign_sim.data.bandit import bandit_log
-from campaign_sim.data.convert import convert_log
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.describe import describe_log
 from campaign_sim.data.log import load_log
+from campaign_sim.workflows.fit import run_fit
+from campaign_sim.workflows.generate import run_generate
+
+DEMO_CUSTOMERS, DEMO_PERIODS = 10_000, 12
+FAST_CUSTOMERS, FAST_ENSEMBLE = 3_000, 3
 
 
 @dataclass(frozen=True)
@@ -20,32 +24,44 @@ class DemoResult:
     """What the demo wrote and the lines it reports."""
 
     run_dir: Path
-    files: tuple[Path, ...]
     lines: tuple[str, ...]
 
 
-def run_demo(path: str | Path, *, out: str | Path, quiet: bool = False) -> DemoResult:
-    """Load and validate the Hillstrom RCT, write it canonically into a run, summarise it."""
-    config = resolve_config(dataset="hillstrom")
-    run = create_run(out, config)
-    log = load_log(path, config)
-    log_path, log_config = convert_log(log, run.data / "history.parquet", force=True)
-    summary = describe_log(log)
-    summary_path = run.data / "describe.json"
-    write_text_atomic(summary_path, json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    bandit = bandit_log(log, reward="visit")
+def run_demo(
+    *,
+    out: str | Path,
+    hillstrom: str | Path | None,
+    fast: bool = False,
+    seed: int = 0,
+    on_stage: Callable[[str], None] | None = None,
+    on_progress: Callable[[int, int, float], None] | None = None,
+) -> DemoResult:
+    """Generate a history from the synthetic world, fit a world to it, check it; then Hillstrom."""
+    out = Path(out)
+    stage = on_stage or (lambda _: None)
+    customers = FAST_CUSTOMERS if fast else DEMO_CUSTOMERS
+    stage(f"generating {customers:,} shoppers x {DEMO_PERIODS} periods from the synthetic world")
+    generated = run_generate(out / "data", customers=customers, periods=DEMO_PERIODS, seed=seed, force=True)
+    config = resolve_config(
+        generated.paths["config"], overrides=[f"world.ensemble={FAST_ENSEMBLE}"] if fast else []
+    )
+    stage(f"fitting a {config.world.ensemble}-member response model to the history")
+    fit = run_fit(generated.paths["log"], config, out=out, seed=seed, on_progress=on_progress)
     lines = [
-        f"history: {summary['rows']:,} decisions, {bandit.n_actions} actions, "
-        f"{bandit.context.shape[1]} context columns"
+        f"history: {generated.rows:,} logged decisions under business-as-usual ({generated.paths['log']})",
+        *fit.lines(),
     ]
-    for arm in summary["arms"]:
-        label = arm["copy_id"] or "no e-mail"
-        visit = arm["visit"]
-        lines.append(
-            f"  {label:>9}: visit {visit['mean']:.3f} "
-            f"[{visit['ci95'][0]:.3f}, {visit['ci95'][1]:.3f}], n={arm['rows']:,}"
-        )
-    files = (run.config_path, log_path, log_config, summary_path)
-    lines.append("wrote " + ", ".join(str(f) for f in files))
-    lines.append("next stages (world model, agents, OPE, report) arrive with their issues")
-    return DemoResult(run.root, files, tuple(lines))
+    if hillstrom is not None and Path(hillstrom).exists():
+        stage("validating the Hillstrom RCT")
+        summary = describe_log(load_log(hillstrom, resolve_config(dataset="hillstrom")))
+        path = out / "data" / "hillstrom_describe.json"
+        write_text_atomic(path, json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        lines.append(f"Hillstrom RCT: {summary['rows']:,} customers; visit rate by arm:")
+        for arm in summary["arms"]:
+            visit = arm["visit"]
+            lines.append(
+                f"  {arm['copy_id'] or 'no e-mail':>9}: {visit['mean']:.3f} "
+                f"[{visit['ci95'][0]:.3f}, {visit['ci95'][1]:.3f}], n={arm['rows']:,}"
+            )
+    lines.append("next stages (environment, agents, off-policy evaluation, report) arrive with their issues")
+    return DemoResult(out, tuple(lines))

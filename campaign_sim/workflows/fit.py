@@ -93,8 +93,9 @@ def run_fit(
 
 
 def held_out_fidelity(result: FitResult, log: CampaignLog, *, truth: pl.DataFrame | None) -> dict[str, Any]:
-    """Fidelity on the customers held out of fitting (the test split)."""
-    test = result.split.test
+    """Fidelity on the customers held out of fitting (the test split; the validation split, which
+    early stopping saw, when world.test_share is 0)."""
+    test = result.split.test if result.split.test.size else result.split.valid
     world = result.world
     response = world.predict_inputs(result.inputs[test], result.actions[test])
     train = log.frame[result.split.train]
@@ -114,6 +115,9 @@ def held_out_fidelity(result: FitResult, log: CampaignLog, *, truth: pl.DataFram
         labels=flat_action_labels(log.config),
         train_rates=rates,
         truth=truth[test] if truth is not None else None,
+    )
+    report["scored_on"] = (
+        "test customers" if result.split.test.size else "validation customers (test_share = 0)"
     )
     labels = flat_action_labels(log.config)
     effective = [i for i in range(len(labels)) if _is_effective(log.config, i)]

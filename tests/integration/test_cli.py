@@ -131,12 +131,17 @@ def test_convert_csv_to_parquet_and_back(tmp_path, hillstrom_path):
 
 def test_demo_runs_pipeline(tmp_path, hillstrom_path):
     out = tmp_path / "demo"
-    result = invoke("demo", "--path", hillstrom_path, "--out", out, "--quiet")
+    result = invoke("demo", "--path", hillstrom_path, "--out", out, "--fast", "--quiet")
     assert result.exit_code == 0, result.output
-    assert (out / "config.toml").exists() and (out / "data" / "history.parquet").exists()
-    summary = json.loads((out / "data" / "describe.json").read_text())
-    assert summary["rows"] == 64_000
-    assert "mens: visit 0.183" in result.output
+    for name in (
+        "config.toml",
+        "data/log.parquet",
+        "world/weights.safetensors",
+        "world/fidelity.json",
+        "data/hillstrom_describe.json",
+    ):
+        assert (out / name).exists(), name
+    assert "fitted world written to" in result.output and "mens: 0.183" in result.output
 
 
 def test_generate_writes_log_truth_copies(tmp_path):
@@ -150,3 +155,60 @@ def test_generate_writes_log_truth_copies(tmp_path):
     assert result.exit_code == 0, result.output
     again = invoke("data", "generate", "--out", out, "-n", "500")
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_fit_writes_world_and_fidelity(tmp_path):
+    data = tmp_path / "syn"
+    assert invoke("data", "generate", "--out", data, "-n", "1500", "-t", "4", "-q").exit_code == 0
+    run = tmp_path / "run"
+    result = invoke(
+        "fit",
+        "--logs",
+        data / "log.parquet",
+        "--config",
+        data / "config.toml",
+        "--out",
+        run,
+        "--set",
+        "world.ensemble=2",
+        "--set",
+        "world.max_epochs=2",
+        "--set",
+        "world.hidden=[16]",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report["heads"]) == {"visit", "conversion", "conversion_given_visit", "unsubscribe"}
+    assert "true_log_loss" in report["heads"]["visit"]  # truth.parquet beside the log is used
+    for name in ("weights.safetensors", "world.json", "fidelity.json", "fidelity.png"):
+        assert (run / "world" / name).exists(), name
+    assert load_config(run / "config.toml").world.ensemble == 2  # resolved config kept with the run
+
+
+def test_fit_hillstrom_warns_about_unsubscribes(tmp_path, hillstrom_path):
+    result = invoke(
+        "fit",
+        "--logs",
+        hillstrom_path,
+        "-d",
+        "hillstrom",
+        "--out",
+        tmp_path / "h",
+        "--set",
+        "world.ensemble=1",
+        "--set",
+        "world.max_epochs=2",
+        "--set",
+        "world.hidden=[16]",
+    )
+    assert result.exit_code == 0, result.output
+    assert "no unsubscribe outcome in the log" in result.output
+    assert "per-arm KPIs" in result.output
+
+
+def test_fit_bad_input_exit_2(tmp_path, canonical_csv):
+    result = invoke("fit", "--logs", tmp_path / "missing.csv", "--out", tmp_path / "r")
+    assert result.exit_code == 2 and "file not found" in result.output
+    result = invoke("fit", "--logs", canonical_csv, "--out", tmp_path / "r", "--set", "world.ensemble=0")
+    assert result.exit_code == 2 and "world.ensemble: expected an integer >= 1" in result.output

@@ -53,6 +53,12 @@ class Encoding:
     def shopper_dim(self) -> int:
         return len(self.numeric) + sum(len(levels) for levels in self.categorical.values())
 
+    @property
+    def action_one_hot_rows(self) -> slice | None:
+        """Input columns of the flat-action one-hot (the last block), if the table has one."""
+        n = sum(1 for c in self.action_columns if c.startswith("action="))
+        return slice(self.input_dim - n, self.input_dim) if n else None
+
     def shopper_matrix(self, frame: pl.DataFrame) -> np.ndarray:
         """(n, shopper_dim) float32 from a frame holding the feature columns."""
         parts = []

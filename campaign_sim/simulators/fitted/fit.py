@@ -15,10 +15,8 @@ from campaign_sim.core.errors import InputError
 from campaign_sim.data import schema as S
 from campaign_sim.data.log import CampaignLog
 from campaign_sim.simulators.fitted.encoding import fit_encoding, training_actions
-from campaign_sim.simulators.fitted.network import Targets, export_numpy, train_member
+from campaign_sim.simulators.fitted.network import Targets, export_numpy, stratified_prior, train_member
 from campaign_sim.simulators.fitted.world import FittedWorld
-
-TEST_SHARE = 0.15  # customers held out of fitting entirely, for the fidelity report
 
 
 @dataclass(frozen=True)
@@ -41,14 +39,14 @@ class FitResult:
     seconds: float
 
 
-def split_by_customer(log: CampaignLog, *, valid_share: float, seed: int) -> FitSplit:
+def split_by_customer(log: CampaignLog, *, valid_share: float, test_share: float, seed: int) -> FitSplit:
     """Customers (not rows) go to train / valid / test, so no shopper leaks across splits."""
     customers = log.frame.get_column(S.CUSTOMER_ID)
     codes = customers.rank("dense").cast(pl.Int64).to_numpy() - 1
     n = int(codes.max()) + 1
     order = np.random.default_rng(seed).permutation(n)
     bucket = np.empty(n, dtype=np.int8)
-    n_test, n_valid = int(round(TEST_SHARE * n)), int(round(valid_share * n))
+    n_test, n_valid = int(round(test_share * n)), max(1, int(round(valid_share * n)))
     bucket[order[:n_test]] = 2
     bucket[order[n_test : n_test + n_valid]] = 1
     bucket[order[n_test + n_valid :]] = 0
@@ -115,8 +113,12 @@ def fit_world(
     encoding = fit_encoding(log, copy_embeddings=copy_embeddings, copy_dims=config.world.copy_dims)
     inputs = encoding.inputs(encoding.shopper_matrix(log.frame), encoding.state_matrix(log.frame), actions)
     targets = targets_of(log)
-    split = split_by_customer(log, valid_share=config.world.validation_share, seed=seed)
+    split = split_by_customer(
+        log, valid_share=config.world.validation_share, test_share=config.world.test_share, seed=seed
+    )
     models, histories = [], []
+    rows = encoding.action_one_hot_rows
+    priors = stratified_prior(rows.stop - rows.start, config.world.ensemble, seed=seed) if rows else None
     for member in range(config.world.ensemble):
 
         def report(epoch: int, loss: float, member: int = member) -> None:
@@ -130,6 +132,8 @@ def fit_world(
             valid=split.valid,
             config=config.world,
             seed=seed * 1000 + member,
+            prior_rows=rows,
+            prior_offsets=priors[member] if priors is not None else None,
             on_epoch=report,
         )
         models.append(model)

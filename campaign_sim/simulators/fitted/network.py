@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import torch
@@ -31,10 +32,29 @@ class Targets:
     unsubscribe: np.ndarray | None
 
 
-class ResponseNet(nn.Module):
-    """An MLP trunk with a four-output head and a learned order-value log-sigma."""
+PRIOR_SCALE = 1.0  # logit std of the random per-action prior on the visit head
+WIDE_LR_FACTOR = 10.0
+PRIOR_PSEUDO_ROWS = 50.0  # logged rows at which half of an action's prior is cancelled at the start
+CHECK_ROWS = 250_000  # training rows between validation checks on large logs
 
-    def __init__(self, input_dim: int, hidden: tuple[int, ...]) -> None:
+
+class ResponseNet(nn.Module):
+    """MLP trunk + four-output head, a linear "wide" path, and a fixed random action prior.
+
+    The prior (Osband et al., 2018: randomized prior functions) adds to each member's logits a
+    fixed random offset per flat action. The wide path starts at zero and learns to cancel it
+    where the log has data; for an action the log never shows nothing cancels it, so members
+    disagree there by construction, and less so the more support an action has.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        hidden: tuple[int, ...],
+        *,
+        prior_rows: slice | None = None,
+        prior_offsets: np.ndarray | None = None,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         width = input_dim
@@ -43,10 +63,27 @@ class ResponseNet(nn.Module):
             width = size
         self.trunk = nn.Sequential(*layers)
         self.head = nn.Linear(width, len(HEADS))
+        self.wide = nn.Linear(input_dim, len(HEADS), bias=False)
+        nn.init.zeros_(self.wide.weight)
         self.log_sigma = nn.Parameter(torch.tensor(0.0))
+        prior = torch.zeros(input_dim, len(HEADS))
+        if prior_rows is not None and prior_offsets is not None:
+            # visit head only: every logged action has enough visits to pin its offset down
+            prior[prior_rows, 0] = torch.from_numpy(np.asarray(prior_offsets, dtype=np.float32))
+        self.register_buffer("prior", prior)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.trunk(x))
+        return self.head(self.trunk(x)) + self.wide(x) + x @ self.prior
+
+
+def stratified_prior(n_actions: int, members: int, *, seed: int) -> np.ndarray:
+    """(members, n_actions) prior offsets: per action, the members take the normal quantiles
+    (i + 0.5) / members in a random order, so every action gets the same spread across members
+    (independent draws would make some actions look certain by luck)."""
+    quantiles = np.array([NormalDist().inv_cdf((i + 0.5) / members) for i in range(members)])
+    rng = np.random.default_rng(10_007 + seed)
+    offsets = np.stack([rng.permutation(quantiles) for _ in range(n_actions)], axis=1)
+    return PRIOR_SCALE * offsets
 
 
 def response_loss(
@@ -77,15 +114,26 @@ def train_member(
     config: WorldConfig,
     seed: int,
     bootstrap: bool = False,
+    prior_rows: slice | None = None,
+    prior_offsets: np.ndarray | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> tuple[ResponseNet, list[float]]:
-    """Train one member on a bootstrap resample of ``train``; keep the best validation epoch."""
+    """Train one member on ``train`` (a bootstrap resample of it if asked); keep the best
+    validation epoch. Members differ by seed: initialisation, batch order and action prior."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     sample = rng.choice(train, size=train.shape[0], replace=True) if bootstrap else train
-    model = ResponseNet(x.shape[1], config.hidden)
+    model = ResponseNet(x.shape[1], config.hidden, prior_rows=prior_rows, prior_offsets=prior_offsets)
+    initialise_heads(model, targets, sample)
+    if prior_rows is not None:
+        cancel_prior(model, x[sample][:, prior_rows].sum(axis=0), prior_rows)
+    # The wide path learns faster so it cancels the action prior wherever the log has data
+    # within the early-stopping budget (Adam moves a weight about one learning rate per step).
+    deep = [p for name, p in model.named_parameters() if not name.startswith("wide.")]
     optimiser = torch.optim.AdamW(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        [{"params": deep}, {"params": model.wide.parameters(), "lr": WIDE_LR_FACTOR * config.learning_rate}],
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
     )
     xs = torch.from_numpy(x)
     ys = {
@@ -93,35 +141,88 @@ def train_member(
         for name, value in _target_dict(targets).items()
     }
     with_unsub = targets.unsubscribe is not None
+    # Validation loss is noisy (rare conversions): on a plateau the learning rate drops 3x, and
+    # training stops after ``patience`` checks without improvement. A check comes every epoch,
+    # or every CHECK_ROWS rows on a large log, so big logs do not train whole epochs past their best.
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, factor=0.3, patience=1)
+    checks_per_epoch = max(1, round(sample.shape[0] / CHECK_ROWS))
     best, best_state, history, stale = float("inf"), None, [], 0
-    for epoch in range(config.max_epochs):
-        model.train()
+    for _ in range(config.max_epochs):
         order = sample[rng.permutation(sample.shape[0])]
-        for start in range(0, order.shape[0], config.batch_size):
-            index = torch.from_numpy(order[start : start + config.batch_size])
-            out = model(xs[index])
-            loss = response_loss(
-                out,
-                {k: v[index] for k, v in ys.items()},
-                with_unsubscribe=with_unsub,
-                log_sigma=model.log_sigma,
-            )
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        val = validation_loss(model, xs, ys, valid, with_unsubscribe=with_unsub)
-        history.append(val)
-        if on_epoch:
-            on_epoch(epoch, val)
-        if val < best - 1e-5:
-            best, stale = val, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
+        for part in np.array_split(order, checks_per_epoch):
+            model.train()
+            for start in range(0, part.shape[0], config.batch_size):
+                index = torch.from_numpy(part[start : start + config.batch_size])
+                loss = response_loss(
+                    model(xs[index]),
+                    {k: v[index] for k, v in ys.items()},
+                    with_unsubscribe=with_unsub,
+                    log_sigma=model.log_sigma,
+                )
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+            val = validation_loss(model, xs, ys, valid, with_unsubscribe=with_unsub)
+            history.append(val)
+            plateau.step(val)
+            if on_epoch:
+                on_epoch(len(history) - 1, val)
+            if val < best - 1e-5:
+                best, stale = val, 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                stale += 1
             if stale >= config.patience:
                 break
+        if stale >= config.patience:
+            break
     model.load_state_dict(best_state)
     return model, history
+
+
+@torch.no_grad()
+def initialise_heads(model: ResponseNet, targets: Targets, rows: np.ndarray) -> None:
+    """Start each head at the training data's base rate / mean (and sigma at the log-value spread).
+
+    Without this, a short training (early stopping on a small log) leaves sigma near its start
+    of 1, and the lognormal mean exp(mu + sigma^2 / 2) overstates order values by ~15%."""
+
+    def logit(rate: float) -> float:
+        rate = min(max(rate, 1e-4), 1 - 1e-4)
+        return float(np.log(rate / (1 - rate)))
+
+    visit = targets.visit[rows]
+    conversion_rate = targets.conversion[rows].sum() / max(visit.sum(), 1.0)
+    valued = targets.has_value[rows] > 0.5
+    log_values = targets.log_value[rows][valued]
+    contacted = targets.contacted[rows] > 0.5
+    unsub_rate = (
+        targets.unsubscribe[rows][contacted].mean()
+        if targets.unsubscribe is not None and contacted.any()
+        else 0.01
+    )
+    model.head.bias.copy_(
+        torch.tensor(
+            [
+                logit(float(visit.mean())),
+                logit(float(conversion_rate)),
+                float(log_values.mean()) if log_values.size else 0.0,
+                logit(float(unsub_rate)),
+            ]
+        )
+    )
+    if log_values.size > 1:
+        model.log_sigma.fill_(float(np.log(max(log_values.std(), 1e-3))))
+
+
+@torch.no_grad()
+def cancel_prior(model: ResponseNet, support: np.ndarray, rows: slice) -> None:
+    """Start the wide path cancelling a share n / (n + PRIOR_PSEUDO_ROWS) of each action's prior.
+
+    A well-logged action then starts unbiased, an unlogged one keeps its whole prior, and a
+    thinly logged one keeps part of it: disagreement shrinks with support, as it should."""
+    share = torch.from_numpy(support / (support + PRIOR_PSEUDO_ROWS)).float()
+    model.wide.weight[:, rows] = -(model.prior[rows] * share[:, None]).T
 
 
 @torch.no_grad()
@@ -147,12 +248,14 @@ def validation_loss(
 
 
 def export_numpy(models: list[ResponseNet]) -> dict[str, np.ndarray]:
-    """Stack the members' weights: ``layer{i}.weight`` (M, in, out), ``layer{i}.bias`` (M, out)."""
+    """Stack the members' weights: ``layer{i}.weight`` (M, in, out), ``layer{i}.bias`` (M, out) for
+    the MLP, and ``wide`` (M, in, 4): the wide path and the fixed prior folded into one matrix."""
     tensors: dict[str, np.ndarray] = {}
-    linears = [[m for m in model.modules() if isinstance(m, nn.Linear)] for model in models]
+    linears = [[m for m in [*model.trunk, model.head] if isinstance(m, nn.Linear)] for model in models]
     for i in range(len(linears[0])):
         tensors[f"layer{i}.weight"] = np.stack([ls[i].weight.detach().numpy().T for ls in linears])
         tensors[f"layer{i}.bias"] = np.stack([ls[i].bias.detach().numpy() for ls in linears])
+    tensors["wide"] = np.stack([(m.wide.weight.detach().T + m.prior).numpy() for m in models])
     tensors["log_sigma"] = np.array([float(m.log_sigma.detach()) for m in models], dtype=np.float32)
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}
 

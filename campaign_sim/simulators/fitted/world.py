@@ -72,12 +72,12 @@ class FittedWorld:
     def member_outputs(self, inputs: np.ndarray) -> np.ndarray:
         """(members, n, 4) raw head outputs for an (n, input_dim) input matrix."""
         h = np.broadcast_to(inputs, (self.members, *inputs.shape))
-        n_layers = sum(1 for k in self.weights if k.endswith(".weight"))
+        n_layers = sum(1 for k in self.weights if k.startswith("layer") and k.endswith(".weight"))
         for i in range(n_layers):
             h = np.matmul(h, self.weights[f"layer{i}.weight"]) + self.weights[f"layer{i}.bias"][:, None, :]
             if i < n_layers - 1:
                 h = h * _sigmoid(h)  # SiLU
-        return h
+        return h + np.matmul(inputs, self.weights["wide"])
 
     def predict(self, shopper: np.ndarray, state: np.ndarray, action: np.ndarray) -> FittedResponse:
         """Predictions for each row's flat ``action`` (state already standardised)."""

@@ -40,3 +40,14 @@ def test_atomic_write_leaves_target_intact_on_failure(tmp_path):
         raise RuntimeError("crash mid-write")
     assert target.read_text() == "old"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_atomic_write_uses_the_usual_file_mode(tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "shared.txt"
+    write_text_atomic(target, "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
