@@ -68,13 +68,10 @@ def training_progress(
     )
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(description, total=total, note="")
-        done = [-1]
 
-        def tick(member: int, epoch: int, loss: float) -> None:
-            if member > done[0] + 1 or (member > done[0] and epoch == 0 and member > 0):
-                done[0] = member - 1
+        def tick(member: int, check: int, loss: float) -> None:
             bar.update(
-                task, completed=member, note=f"member {member + 1}: epoch {epoch + 1}, valid loss {loss:.4f}"
+                task, completed=member, note=f"member {member + 1}: check {check + 1}, valid loss {loss:.4f}"
             )
 
         yield tick

@@ -12,16 +12,19 @@ from campaign_sim.core.errors import ConfigError
 _MISSING: Any = object()
 
 
+_TYPE_NAMES = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    dict: "a table",
+}
+
+
 def describe_type(value: Any) -> str:
     """Name a TOML value's type the way a user reads it."""
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 class TomlTable:
@@ -98,15 +101,7 @@ def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _kind_names(kinds: type | tuple[type, ...]) -> str:
-    names = {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }
-    return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kinds))
+    return " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in _as_tuple(kinds))
 
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:
