@@ -18,6 +18,7 @@ from campaign_sim.data import schema as S
 from campaign_sim.data.schema import ColumnSpec
 
 _LEVEL_DECIMALS = 6  # discounts are compared to the configured levels after rounding
+_MAX_EXACT_INT = 2**53  # larger integers do not survive the float64 values are validated as
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ def value_checks(
             checks.append(Check(spec.name, ~col.is_in([0.0, 1.0]), "not binary", "0 or 1"))
         elif spec.kind == "int":
             checks.append(Check(spec.name, col != col.floor(), "not an integer", "a whole number"))
+            checks.append(
+                Check(spec.name, col.abs() > _MAX_EXACT_INT, "integer too large", "a whole number below 2^53")
+            )
         if spec.numeric and spec.kind != "binary":
             checks.append(Check(spec.name, _out_of_range(col, spec), "out of range", spec.range_text()))
     for name in features:
