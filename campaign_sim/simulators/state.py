@@ -37,7 +37,7 @@ class ShopperState:
     since_purchase: np.ndarray  # (n,) float periods, capped
     unsubscribed: np.ndarray  # (n, n_channels) bool; column 0 ("none") is always False
     recent_contacts: np.ndarray  # (n, window) int8 ring buffer of contacts in recent periods
-    period: int = 0
+    period: np.ndarray  # (n,) int: periods played so far (shoppers may start at different times)
 
     @classmethod
     def initial(cls, since_purchase: np.ndarray, n_channels: int, window: int) -> ShopperState:
@@ -49,6 +49,7 @@ class ShopperState:
             np.minimum(since_purchase.astype(np.float64), SINCE_CAP),
             np.zeros((n, n_channels), dtype=bool),
             np.zeros((n, window), dtype=np.int8),
+            np.zeros(n, dtype=np.int64),
         )
 
     @property
@@ -62,18 +63,11 @@ class ShopperState:
         )
 
     def contacts_in_window(self) -> np.ndarray:
-        return self.recent_contacts.sum(axis=1)
-
-    def copy(self) -> ShopperState:
-        return ShopperState(
-            self.fatigue.copy(),
-            self.discount_exposure.copy(),
-            self.since_contact.copy(),
-            self.since_purchase.copy(),
-            self.unsubscribed.copy(),
-            self.recent_contacts.copy(),
-            self.period,
-        )
+        # column by column: numpy's reduce along a short axis is several times slower
+        total = self.recent_contacts[:, 0].astype(np.int16)
+        for j in range(1, self.recent_contacts.shape[1]):
+            total += self.recent_contacts[:, j]
+        return total
 
     def subset(self, index: np.ndarray) -> ShopperState:
         return ShopperState(
@@ -83,8 +77,24 @@ class ShopperState:
             self.since_purchase[index],
             self.unsubscribed[index],
             self.recent_contacts[index],
-            self.period,
+            self.period[index],
         )
+
+    def reset_rows(self, rows: np.ndarray, since_purchase: np.ndarray) -> None:
+        """Start new shoppers in ``rows`` (in place): the rest of the batch is untouched."""
+        fresh = ShopperState.initial(
+            since_purchase, self.unsubscribed.shape[1], self.recent_contacts.shape[1]
+        )
+        for name in (
+            "fatigue",
+            "discount_exposure",
+            "since_contact",
+            "since_purchase",
+            "unsubscribed",
+            "recent_contacts",
+            "period",
+        ):
+            getattr(self, name)[rows] = getattr(fresh, name)
 
 
 def advance(
@@ -103,7 +113,7 @@ def advance(
     rows = np.flatnonzero(unsubscribed_now & contacted)
     unsubscribed[rows, channel[rows]] = True
     recent = state.recent_contacts.copy()
-    recent[:, state.period % recent.shape[1]] = contacted
+    recent[np.arange(state.n), state.period % recent.shape[1]] = contacted
     return ShopperState(
         fatigue=dynamics.fatigue_decay * state.fatigue + contacted,
         discount_exposure=dynamics.exposure_decay * state.discount_exposure + offered,

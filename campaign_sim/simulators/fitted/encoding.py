@@ -54,6 +54,13 @@ class Encoding:
         return len(self.numeric) + sum(len(levels) for levels in self.categorical.values())
 
     @property
+    def shopper_names(self) -> tuple[str, ...]:
+        """Column names of ``shopper_matrix``."""
+        return self.numeric + tuple(
+            f"{name}={level}" for name, levels in self.categorical.items() for level in levels
+        )
+
+    @property
     def action_one_hot_rows(self) -> slice | None:
         """Input columns of the flat-action one-hot (the last block), if the table has one."""
         n = sum(1 for c in self.action_columns if c.startswith("action="))

@@ -152,9 +152,25 @@ def fit_world(
         "categorical": list(log.categorical),
     }
     world = FittedWorld(
-        config, encoding, export_numpy(models), support, targets.unsubscribe is not None, metadata
+        config,
+        encoding,
+        export_numpy(models),
+        support,
+        targets.unsubscribe is not None,
+        metadata,
+        population=shopper_population(log),
     )
     return FitResult(world, inputs, actions, split, time.perf_counter() - start)
+
+
+MAX_POPULATION = 100_000
+
+
+def shopper_population(log: CampaignLog) -> pl.DataFrame:
+    """Each customer's features at their first logged period (at most MAX_POPULATION customers):
+    the shoppers a fitted world's environment draws episodes from."""
+    first = log.frame.sort(S.CUSTOMER_ID, S.PERIOD).unique(S.CUSTOMER_ID, keep="first", maintain_order=True)
+    return first.select(S.CUSTOMER_ID, *log.features).head(MAX_POPULATION)
 
 
 def _dynamics_assumptions(log: CampaignLog, dynamic: list[str]) -> list[str]:

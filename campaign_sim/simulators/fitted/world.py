@@ -13,14 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 from safetensors.numpy import load_file, save_file
 
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
 from campaign_sim.core.config import CampaignConfig, config_from_text, config_to_toml
 from campaign_sim.core.errors import InputError
 from campaign_sim.simulators.fitted.encoding import Encoding
+from campaign_sim.simulators.interface import ShopperPool, WorldResponse
+from campaign_sim.simulators.state import Dynamics, ShopperState
 
-WEIGHTS_FILE, META_FILE = "weights.safetensors", "world.json"
+WEIGHTS_FILE, META_FILE, POPULATION_FILE = "weights.safetensors", "world.json", "population.parquet"
 MIN_SUPPORT = 30  # logged rows below which an action counts as unsupported (extrapolated)
 
 
@@ -59,6 +62,7 @@ class FittedWorld:
     support: np.ndarray  # (n_actions,) logged rows per flat action
     has_unsubscribe: bool
     metadata: dict[str, Any] = field(default_factory=dict)
+    population: pl.DataFrame | None = None  # shoppers (features at their first logged period)
 
     @property
     def members(self) -> int:
@@ -126,6 +130,87 @@ class FittedWorld:
         member_profit = r.member_revenue * margin - self.contact_cost_of(action)
         return member_profit.mean(axis=0), member_profit.std(axis=0)
 
+    # --- the environment's interface (simulators.interface.World) -------------------------
+    @property
+    def discounts(self) -> tuple[float, ...]:
+        return self.config.actions.discounts
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return self.config.actions.channels
+
+    @property
+    def copy_ids(self) -> tuple[str, ...]:
+        return self.config.actions.copies
+
+    @property
+    def margin(self) -> float:
+        return self.config.economics.margin
+
+    @property
+    def contact_cost(self) -> tuple[float, ...]:
+        return tuple(self.config.economics.contact_cost.get(c, 0.0) for c in self.channels)
+
+    @property
+    def dynamics(self) -> Dynamics:
+        world, limits = self.config.world, self.config.constraints
+        return Dynamics(world.fatigue_decay, world.exposure_decay, limits.contact_window, limits.max_contacts)
+
+    def shopper_pool(self, size: int, *, seed: int) -> ShopperPool:
+        """``size`` shoppers drawn from the fitted log's customers."""
+        if self.population is None or self.population.height == 0:
+            raise InputError("this fitted world has no shopper population to draw episodes from")
+        rng = np.random.default_rng(seed)
+        rows = rng.choice(self.population.height, size=size, replace=size > self.population.height)
+        frame = self.population[rows]
+        encoded = self.encoding.shopper_matrix(frame)
+        consent = np.ones((size, len(self.channels)), dtype=bool)
+        for j, channel in enumerate(self.channels[1:], start=1):
+            if f"consent_{channel}" in frame.columns:
+                consent[:, j] = frame.get_column(f"consent_{channel}").cast(pl.Float64).to_numpy() > 0.5
+        since = (
+            frame.get_column("periods_since_purchase").cast(pl.Float64).to_numpy()
+            if "periods_since_purchase" in frame.columns
+            else np.zeros(size)
+        )
+        return ShopperPool(
+            np.clip(encoded, -10, 10), self.encoding.shopper_names, consent, since, {"x": encoded}
+        )
+
+    def respond(
+        self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray
+    ) -> WorldResponse:
+        """Ensemble-mean response of shoppers (pool rows); disagreement = spread of profit."""
+        encoded = shoppers["x"]
+        raw = (
+            np.column_stack([self._state_column(name, state) for name in self.encoding.state])
+            if self.encoding.state
+            else np.zeros((encoded.shape[0], 0))
+        )
+        r = self.predict(encoded, self.encoding.standardise_state(raw), action)
+        margin = self.margin - self.discount_of(action)
+        member_profit = r.member_revenue * margin - self.contact_cost_of(action)
+        return WorldResponse(
+            r.p_visit,
+            r.p_conversion,
+            r.log_value_mean,
+            r.value_sigma,
+            r.p_unsubscribe,
+            member_profit.std(axis=0),
+        )
+
+    def _state_column(self, name: str, state: ShopperState) -> np.ndarray:
+        if name.startswith("unsubscribed_"):
+            return state.unsubscribed[:, self.channels.index(name.removeprefix("unsubscribed_"))].astype(
+                float
+            )
+        return {
+            "fatigue": state.fatigue,
+            "discount_exposure": state.discount_exposure,
+            "periods_since_contact": state.since_contact,
+            "periods_since_purchase": state.since_purchase,
+        }[name]
+
     # --- persistence ----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)
@@ -143,6 +228,10 @@ class FittedWorld:
             "config_toml": config_to_toml(self.config),
             **self.metadata,
         }
+        if self.population is not None:
+            with atomic_path(directory / POPULATION_FILE) as tmp:
+                self.population.write_parquet(tmp)
+        # world.json last: its presence marks a complete world
         write_text_atomic(
             directory / META_FILE, json.dumps(meta, indent=2, sort_keys=True, default=_json) + "\n"
         )
@@ -164,7 +253,9 @@ class FittedWorld:
         support = tensors.pop("support")
         has_unsub = meta.pop("has_unsubscribe")
         meta.pop("format", None)
-        return cls(config, encoding, tensors, support, has_unsub, meta)
+        population_path = directory / POPULATION_FILE
+        population = pl.read_parquet(population_path) if population_path.exists() else None
+        return cls(config, encoding, tensors, support, has_unsub, meta, population)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -14,8 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from campaign_sim.data.text import HashingEncoder, TextEncoder
+from campaign_sim.simulators.interface import (
+    OUTCOME_STREAMS,
+    ShopperPool,
+    WorldResponse,
+    sample_outcomes,
+    standardise,
+)
 from campaign_sim.simulators.state import Dynamics, ShopperState, advance, contactable
-from campaign_sim.simulators.synthetic.population import CHANNELS, Population, sample_population
+from campaign_sim.simulators.synthetic.population import CHANNELS, SEGMENTS, Population, sample_population
 from campaign_sim.simulators.synthetic.truth import (
     VALUE_SIGMA,
     Response,
@@ -147,24 +154,54 @@ class SyntheticWorld:
     ) -> tuple[StepOutcome, ShopperState]:
         """Sample one period's outcomes and the next state."""
         r = self.response(pop, state, action)
-        n = pop.n
-        visit = rng.random(n) < r.p_visit
-        conversion = visit & (rng.random(n) < r.p_conversion)
-        value = np.exp(r.log_value_mean + VALUE_SIGMA * rng.standard_normal(n))
-        revenue = np.where(conversion, np.round(value, 2), 0.0)
-        unsubscribe = rng.random(n) < r.p_unsubscribe
+        o = sample_outcomes(_as_world_response(r), rng.random((pop.n, OUTCOME_STREAMS)))
         contacted = action[:, 1] > 0
         discount = np.where(contacted, np.asarray(self.discounts)[action[:, 0]], 0.0)
-        profit = revenue * (self.margin - discount) - np.asarray(self.contact_cost)[action[:, 1]]
+        profit = o.revenue * (self.margin - discount) - np.asarray(self.contact_cost)[action[:, 1]]
         nxt = advance(
             state,
             self.dynamics,
             channel=action[:, 1],
             discount=discount,
-            purchased=conversion,
-            unsubscribed_now=unsubscribe,
+            purchased=o.conversion,
+            unsubscribed_now=o.unsubscribe,
         )
-        return StepOutcome(visit, conversion, revenue, unsubscribe, profit, r), nxt
+        return StepOutcome(o.visit, o.conversion, o.revenue, o.unsubscribe, profit, r), nxt
+
+    # --- the environment's interface (simulators.interface.World) -------------------------
+    def shopper_pool(self, size: int, *, seed: int) -> ShopperPool:
+        """``size`` shoppers drawn from the population, with standardised observation features."""
+        pop = self.sample_population(size, np.random.default_rng(seed))
+        segments = np.eye(len(SEGMENTS))[pop.segment]
+        raw = np.column_stack(
+            [
+                pop.recency_months,
+                np.log1p(pop.frequency),
+                np.log(pop.monetary),
+                pop.tenure_months,
+                pop.womens_share,
+                pop.consent[:, 1:],
+                segments,
+            ]
+        )
+        features, _, _ = standardise(raw)
+        names = (
+            "recency_months",
+            "log_frequency",
+            "log_monetary",
+            "tenure_months",
+            "womens_share",
+            *(f"consent_{c}" for c in self.channels[1:]),
+            *(f"segment={s}" for s in SEGMENTS),
+        )
+        features = np.clip(features, -10, 10)
+        return ShopperPool(features, names, pop.consent, pop.recency_months * PERIODS_PER_MONTH, vars(pop))
+
+    def respond(
+        self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray
+    ) -> WorldResponse:
+        """The true response of shoppers (pool rows) to flat actions ``action``."""
+        return _as_world_response(self.response(Population(**shoppers), state, self.unflatten(action)))
 
     def sample_actions(self, probs: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Draw one flat action per row of ``probs``; return it and its probability."""
@@ -185,6 +222,12 @@ class SyntheticWorld:
             outcome, state = self.step(pop, state, self.unflatten(flat), rng)
             total += outcome.profit
         return PolicyValue.from_samples(total)
+
+
+def _as_world_response(r: Response) -> WorldResponse:
+    return WorldResponse(
+        r.p_visit, r.p_conversion, r.log_value_mean, VALUE_SIGMA, r.p_unsubscribe, np.zeros_like(r.p_visit)
+    )
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,10 @@ BAD = [
         "column 'revenue', row 4: revenue without a conversion (got 120.5); expected revenue 0 when conversion is 0",
     ),
     (_with("period", 5, 1.5), "column 'period', row 6: not an integer (got 1.5); expected a whole number"),
-    (_with("period", 1, 9.3e18), "column 'period', row 2: integer too large (got 9.3e+18); expected a whole number below 2^53"),
+    (
+        _with("period", 1, 9.3e18),
+        "column 'period', row 2: integer too large (got 9.3e+18); expected a whole number below 2^53",
+    ),
     (
         _with("period", 2, -1),
         "column 'period', row 3: out of range (got -1.0); expected a number in [0, inf)",

@@ -48,7 +48,12 @@ def test_save_load_round_trip(fitted, tmp_path):
     np.testing.assert_array_equal(a.p_visit, b.p_visit)
     np.testing.assert_array_equal(a.member_revenue, b.member_revenue)
     assert again.config == world.config and again.encoding.to_dict() == world.encoding.to_dict()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.safetensors", "world.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "population.parquet",
+        "weights.safetensors",
+        "world.json",
+    ]
+    assert again.population.equals(world.population)
 
 
 def test_load_rejects_a_non_world(tmp_path):

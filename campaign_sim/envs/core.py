@@ -1,0 +1,253 @@
+"""The batched campaign engine behind every front-end (single env, gymnasium vector env, SB3 VecEnv).
+
+``n`` slots each play one shopper's campaign. Everything is arrays: no Python loop over
+shoppers. Random numbers are counter-based (``core.seeding``): slot ``i`` with key ``k`` draws
+exactly what a single environment with key ``k`` draws, whatever else is in the batch.
+
+Budget: ``budget`` is the campaign budget per shopper targeted (discount + contact spend). A
+discount is a coupon on at most ``coupon_cap`` of order value, so a contact's worst-case cost
+is known when it is chosen: masks only offer what the remaining budget covers, the worst case
+is reserved, and only the realised cost is spent, so the budget is never overspent. With a
+shared budget (the vector envs), the pool is the sum of the shoppers' budgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from campaign_sim.core.seeding import next_key, uniforms
+from campaign_sim.simulators.interface import OUTCOME_STREAMS, World, flat_action, sample_outcomes
+from campaign_sim.simulators.state import SINCE_CAP, ShopperState, advance, contactable
+
+DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
+INFO_KEYS = (
+    "revenue",
+    "discount_cost",
+    "contact_cost",
+    "profit",
+    "penalty",
+    "disagreement",
+    "visit",
+    "conversion",
+    "unsubscribe",
+    "contacted",
+    "channel",
+    "discount",
+    "invalid_action",
+    "budget_clipped",
+)
+
+
+@dataclass(frozen=True)
+class EnvSettings:
+    """Campaign rules an environment enforces."""
+
+    horizon: int = 12
+    budget: float | None = None  # per shopper targeted; None = unlimited
+    coupon_cap: float = 500.0  # order value a discount applies to at most
+    pessimism: float = 0.0  # reward penalty per unit of ensemble disagreement (fitted worlds)
+    pool_size: int = 50_000
+    pool_seed: int = 0
+
+
+class CampaignCore:
+    """``n`` shoppers stepping together through one world."""
+
+    def __init__(self, world: World, n: int, settings: EnvSettings, *, shared_budget: bool) -> None:
+        self.world, self.n, self.settings, self.shared_budget = world, n, settings, shared_budget
+        self.pool = world.shopper_pool(settings.pool_size, seed=settings.pool_seed)
+        self.shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
+        self.discounts = np.asarray(world.discounts, dtype=np.float64)
+        self.costs = np.asarray(world.contact_cost, dtype=np.float64)
+        self.keys = np.zeros(n, dtype=np.uint64)
+        self.shopper = np.zeros(n, dtype=np.int64)
+        # per-slot copies of the current shoppers' data, refreshed only when a slot starts anew
+        self.shoppers = self.pool.rows(self.shopper)
+        self.consent = self.pool.consent[self.shopper]
+        n_features = self.pool.features.shape[1]
+        # Fortran order: observe() fills it column by column, contiguously
+        self._obs = np.zeros((n, n_features + 6 + self.shape[1]), dtype=np.float32, order="F")
+        self._obs[:, :n_features] = self.pool.features[self.shopper]
+        self.state = ShopperState.initial(np.zeros(n), self.shape[1], world.dynamics.contact_window)
+        self.budget_left = np.zeros(n)
+        self.budget_total = np.zeros(n)
+
+    # --- observation -------------------------------------------------------------------------
+    @property
+    def observation_names(self) -> tuple[str, ...]:
+        return (
+            *self.pool.feature_names,
+            "fatigue",
+            "discount_exposure",
+            "periods_since_contact",
+            "periods_since_purchase",
+            *(f"unsubscribed_{c}" for c in self.world.channels[1:]),
+            "contacts_in_window_share",
+            "budget_left_share",
+            "period_share",
+        )
+
+    def observe(self) -> np.ndarray:
+        """(n, obs_dim) float32: shopper features, dynamic state, budget and time left (a copy).
+
+        Shopper features sit in a preallocated array refreshed at episode starts; every state
+        column is bounded by construction (fatigue < 1 / (1 - decay), shares in [0, 1])."""
+        s, obs = self.state, self._obs
+        f, c = self.pool.features.shape[1], self.shape[1]
+        obs[:, f] = s.fatigue
+        obs[:, f + 1] = s.discount_exposure
+        obs[:, f + 2] = s.since_contact / SINCE_CAP
+        obs[:, f + 3] = s.since_purchase / SINCE_CAP
+        obs[:, f + 4 : f + 3 + c] = s.unsubscribed[:, 1:]
+        obs[:, f + 3 + c] = s.contacts_in_window() / max(self.world.dynamics.max_contacts, 1)
+        obs[:, f + 4 + c] = self._budget_share()
+        obs[:, f + 5 + c] = s.period / self.settings.horizon
+        return np.array(obs, order="C")  # always a copy (one row is C- and F-contiguous at once)
+
+    def _budget_share(self) -> np.ndarray:
+        if self.settings.budget is None:
+            return np.ones(self.n)
+        left, total = self._pooled(self.budget_left), self._pooled(self.budget_total)
+        return np.divide(left, total, out=np.zeros(self.n), where=total > 0)
+
+    def _pooled(self, values: np.ndarray) -> np.ndarray:
+        return np.full(self.n, values.sum()) if self.shared_budget else values
+
+    # --- masks -------------------------------------------------------------------------------
+    def channel_mask(self) -> np.ndarray:
+        """(n, C) channels allowed now: consent, unsubscribes, contact cap, budget for the contact."""
+        allowed = contactable(self.state, self.consent, self.world.dynamics)
+        if self.settings.budget is not None:
+            allowed &= self.costs[None, :] <= self._pooled(self.budget_left)[:, None] + 1e-12
+            allowed[:, 0] = True
+        return allowed
+
+    def action_masks(self) -> np.ndarray:
+        """(n, D + C + K) in sb3-contrib's MultiDiscrete format: discount, channel, copy masks."""
+        channels = self.channel_mask()
+        discounts = np.ones((self.n, self.shape[0]), dtype=bool)
+        if self.settings.budget is not None:
+            cheapest = np.where(channels[:, 1:], self.costs[None, 1:], np.inf).min(axis=1)
+            worst = cheapest[:, None] + self.discounts[None, :] * self.settings.coupon_cap
+            discounts = worst <= self._pooled(self.budget_left)[:, None] + 1e-12
+            discounts[:, 0] = True
+        copies = np.ones((self.n, self.shape[2]), dtype=bool)
+        return np.concatenate([discounts, channels, copies], axis=1)
+
+    # --- episodes ----------------------------------------------------------------------------
+    def start(self, rows: np.ndarray, keys: np.ndarray) -> None:
+        """Begin new episodes in ``rows`` with episode ``keys``."""
+        self.keys[rows] = keys
+        draw = uniforms(keys, DRAW_PERIOD, 1)[:, 0]
+        self.shopper[rows] = np.minimum((draw * self.pool.size).astype(np.int64), self.pool.size - 1)
+        picked = self.shopper[rows]
+        for name, values in self.pool.data.items():
+            self.shoppers[name][rows] = values[picked]
+        self.consent[rows] = self.pool.consent[picked]
+        self._obs[rows, : self.pool.features.shape[1]] = self.pool.features[picked]
+        self.state.reset_rows(rows, self.pool.since_purchase[self.shopper[rows]])
+        budget = self.settings.budget or 0.0
+        if self.shared_budget:  # a new shopper brings its budget into the pool; leftovers stay
+            self.budget_left[rows] += budget
+            self.budget_total[rows] += budget
+        else:
+            self.budget_left[rows] = budget
+            self.budget_total[rows] = budget
+
+    def clear(self) -> None:
+        """Forget the budget pool (before starting every slot afresh)."""
+        self.budget_left[:] = 0.0
+        self.budget_total[:] = 0.0
+
+    def restart(self, rows: np.ndarray) -> None:
+        """New episodes in ``rows``, keyed by hashing the previous keys (no seed needed)."""
+        self.start(rows, next_key(self.keys[rows]))
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Play one period for every slot; ``action`` is (n, 3) (discount, channel, copy) indices."""
+        n, s = self.n, self.settings
+        action = np.asarray(action, dtype=np.int64).reshape(n, 3)
+        d, c, k = (np.clip(action[:, i], 0, self.shape[i] - 1) for i in range(3))
+        u = uniforms(self.keys, self.state.period, OUTCOME_STREAMS + 1)
+        invalid = ~self.channel_mask()[np.arange(n), c]
+        c = np.where(invalid, 0, c)  # a masked channel (agents that ignore masks) means no contact
+        d, clipped = self._afford(d, c, u[:, OUTCOME_STREAMS])
+        c = np.where(clipped < 0, 0, c)
+        d = np.where(c > 0, d, 0)
+        flat = flat_action(d, c, k, self.shape)
+        response = self.world.respond(self.shoppers, self.state, flat)
+        outcome = sample_outcomes(response, u[:, :OUTCOME_STREAMS])
+        contacted = c > 0
+        discount = np.where(contacted, self.discounts[d], 0.0)
+        discount_cost = discount * np.minimum(outcome.revenue, s.coupon_cap)
+        contact_cost = self.costs[c]
+        profit = outcome.revenue * self.world.margin - discount_cost - contact_cost
+        penalty = s.pessimism * response.disagreement
+        if s.budget is not None:
+            self._spend(discount_cost + contact_cost)
+        consent = self.consent
+        self.state = advance(
+            self.state,
+            self.world.dynamics,
+            channel=c,
+            discount=discount,
+            purchased=outcome.conversion,
+            unsubscribed_now=outcome.unsubscribe,
+        )
+        consented, reachable = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        for j in range(1, self.shape[1]):  # column by column (short-axis reductions are slow)
+            consented |= consent[:, j]
+            reachable |= consent[:, j] & ~self.state.unsubscribed[:, j]
+        terminated = consented & ~reachable
+        truncated = (self.state.period >= s.horizon) & ~terminated
+        info = {
+            "revenue": outcome.revenue,
+            "discount_cost": discount_cost,
+            "contact_cost": contact_cost,
+            "profit": profit,
+            "penalty": penalty,
+            "disagreement": response.disagreement,
+            "visit": outcome.visit,
+            "conversion": outcome.conversion,
+            "unsubscribe": outcome.unsubscribe,
+            "contacted": contacted,
+            "channel": c,
+            "discount": discount,
+            "invalid_action": invalid,
+            "budget_clipped": clipped != 0,
+        }
+        return (profit - penalty).astype(np.float32), terminated, truncated, info
+
+    def _afford(self, d: np.ndarray, c: np.ndarray, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lower each contact's discount to what the budget covers in the worst case; with a shared
+        pool, serve contacts in a random priority order and drop those the pool cannot cover.
+        Returns the discounts and a flag per slot: 0 kept, 1 discount lowered, -1 contact dropped."""
+        flag = np.zeros(self.n, dtype=np.int64)
+        if self.settings.budget is None:
+            return d, flag
+        cap, left = self.settings.coupon_cap, self._pooled(self.budget_left)
+        contacted = c > 0
+        affordable = self.costs[c][:, None] + self.discounts[None, :] * cap <= left[:, None] + 1e-12
+        best = np.where(affordable, np.arange(self.shape[0])[None, :], -1).max(axis=1)
+        lowered = contacted & (d > best)
+        d = np.where(lowered, np.maximum(best, 0), d)
+        flag[lowered] = 1
+        if self.shared_budget:
+            worst = np.where(contacted, self.costs[c] + self.discounts[d] * cap, 0.0)
+            order = np.argsort(priority, kind="stable")
+            over = np.zeros(self.n, dtype=bool)
+            over[order] = np.cumsum(worst[order]) > self.budget_left.sum() + 1e-12
+            flag[over & contacted] = -1
+        return d, flag
+
+    def _spend(self, cost: np.ndarray) -> None:
+        if not self.shared_budget:
+            self.budget_left -= cost
+            return
+        # Draw the shared pool down slot by slot (its total is what masks and obs see).
+        remaining = cost.sum()
+        for_slots = np.minimum(np.cumsum(self.budget_left), remaining)
+        taken = np.diff(np.concatenate([[0.0], for_slots]))
+        self.budget_left -= taken

@@ -1,0 +1,122 @@
+"""``CampaignVecEnv``: the batched campaign as a stable-baselines3 ``VecEnv``.
+
+SB3 does not take gymnasium's ``VectorEnv``; this adapter speaks SB3's protocol over the same
+numpy core: a 4-tuple step, immediate reset of finished slots with ``terminal_observation`` and
+``TimeLimit.truncated`` in their info, and ``env_method("action_masks")`` for MaskablePPO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvStepReturn
+
+from campaign_sim.core.seeding import key_from
+from campaign_sim.envs.core import CampaignCore
+from campaign_sim.envs.worlds import resolve_world, settings_from
+from campaign_sim.simulators.interface import World
+
+
+class CampaignVecEnv(VecEnv):
+    """``num_envs`` shoppers per step, SB3 semantics, no per-shopper loop in the hot path."""
+
+    def __init__(
+        self,
+        num_envs: int,
+        world: World | str | Path | None = None,
+        *,
+        world_seed: int = 0,
+        pessimism: float | None = None,
+        budget: float | None = None,
+        horizon: int | None = None,
+        pool_size: int | None = None,
+        shared_budget: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        resolved, config, fitted = resolve_world(world, seed=world_seed)
+        settings = settings_from(
+            config,
+            fitted=fitted,
+            pessimism=pessimism,
+            budget=budget,
+            horizon=horizon,
+            pool_size=pool_size,
+            pool_seed=world_seed,
+        )
+        self.core = CampaignCore(resolved, num_envs, settings, shared_budget=shared_budget)
+        dim = len(self.core.observation_names)
+        super().__init__(
+            num_envs,
+            spaces.Box(-10.0, 10.0, shape=(dim,), dtype=np.float32),
+            spaces.MultiDiscrete(list(self.core.shape)),
+        )
+        self.observation_names = self.core.observation_names
+        self._seed = seed
+        self._actions = np.zeros((num_envs, 3), dtype=np.int64)
+        self.last_info: dict[str, np.ndarray] = {}  # INFO_KEYS -> (num_envs,) arrays of the last step
+        # Slots that did not finish share these empty dicts step after step (16k fresh dicts per
+        # step cost as much as the simulation). SB3 and its wrappers only read them, or copy
+        # them before adding keys; finished slots always get fresh dicts.
+        self._empty_infos: tuple[dict[str, Any], ...] = tuple({} for _ in range(num_envs))
+
+    def reset(self) -> np.ndarray:
+        rows = np.arange(self.num_envs)
+        generator = seeding.np_random(self._seed)[0]
+        self._seed = None  # SB3: a seed applies to the next reset only
+        self.core.clear()
+        self.core.start(rows, key_from(generator, self.num_envs))
+        return self.core.observe()
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions).reshape(self.num_envs, 3)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        reward, terminated, truncated, self.last_info = self.core.step(self._actions)
+        done = terminated | truncated
+        obs = self.core.observe()
+        infos = list(self._empty_infos)
+        rows = np.flatnonzero(done)
+        if rows.size:
+            # What SB3 needs per finished slot; the per-shopper outcomes of every step are the
+            # arrays in ``last_info`` (dicts for 16k slots would cost more than the step itself).
+            for row, terminal, cut in zip(rows, obs[rows], truncated[rows], strict=True):
+                infos[row] = {"terminal_observation": terminal, "TimeLimit.truncated": bool(cut)}
+            self.core.restart(rows)
+            obs[rows] = self.core.observe()[rows]
+        return obs, reward, done, infos
+
+    def close(self) -> None:
+        return None
+
+    def seed(self, seed: int | None = None) -> Sequence[None | int]:
+        self._seed = seed
+        return [seed] * self.num_envs
+
+    def get_attr(self, attr_name: str, indices=None) -> list[Any]:
+        return [getattr(self, attr_name)] * len(self._indices(indices))
+
+    def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
+        setattr(self, attr_name, value)
+
+    def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs) -> list[Any]:
+        rows = self._indices(indices)
+        if method_name == "action_masks":
+            masks = self.core.action_masks()
+            return [masks[i] for i in rows]
+        raise AttributeError(f"CampaignVecEnv has no per-env method {method_name!r}")
+
+    def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
+        return [False] * len(self._indices(indices))
+
+    def action_masks(self) -> np.ndarray:
+        return self.core.action_masks()
+
+    def _indices(self, indices) -> list[int]:
+        if indices is None:
+            return list(range(self.num_envs))
+        return [indices] if isinstance(indices, int) else list(indices)

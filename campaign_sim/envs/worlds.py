@@ -1,0 +1,45 @@
+"""Which world an environment runs in: the built-in synthetic world or a fitted one on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from campaign_sim.core.config import CampaignConfig
+from campaign_sim.data.datasets import resolve_config
+from campaign_sim.envs.core import EnvSettings
+from campaign_sim.simulators.fitted.world import FittedWorld
+from campaign_sim.simulators.interface import World
+from campaign_sim.simulators.synthetic.world import SyntheticWorld
+
+SYNTHETIC = "synthetic"
+
+
+def resolve_world(
+    world: World | str | Path | None = None, *, seed: int = 0
+) -> tuple[World, CampaignConfig, bool]:
+    """A world, the config whose constraints apply, and whether it is fitted (pessimism applies).
+
+    ``world`` is a world object, "synthetic" / None (the built-in world seeded by ``seed``), or the
+    path of a fitted world directory (``runs/NAME/world``)."""
+    if world is None or (isinstance(world, str) and world == SYNTHETIC):
+        return SyntheticWorld.create(seed=seed), resolve_config(dataset=SYNTHETIC), False
+    if isinstance(world, str | Path):
+        fitted = FittedWorld.load(world)
+        return fitted, fitted.config, True
+    if isinstance(world, FittedWorld):
+        return world, world.config, True
+    return world, resolve_config(dataset=SYNTHETIC), False
+
+
+def settings_from(
+    config: CampaignConfig, *, fitted: bool, pessimism: float | None = None, **overrides: object
+) -> EnvSettings:
+    """Environment rules from a campaign config (pessimism on by default for fitted worlds)."""
+    default = config.world.pessimism if fitted else 0.0
+    values = {
+        "horizon": config.constraints.horizon,
+        "budget": config.constraints.budget,
+        "pessimism": default if pessimism is None else pessimism,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return EnvSettings(**values)

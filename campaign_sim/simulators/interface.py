@@ -1,0 +1,99 @@
+"""What an environment needs from a world, true or fitted: one interface for both.
+
+A world offers a ``ShopperPool`` (shoppers to draw episodes from, with observation features
+and consent) and ``respond`` (the response of pooled shoppers in a state to flat actions).
+Outcomes are then sampled from uniforms, so any random stream, including the counter-based one
+of the environments, drives them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from campaign_sim.simulators.state import Dynamics, ShopperState
+
+OUTCOME_STREAMS = 5  # visit, conversion, two for the order value (Box-Muller), unsubscribe
+
+
+@dataclass(frozen=True)
+class ShopperPool:
+    """Shoppers an environment draws episodes from."""
+
+    features: np.ndarray  # (P, F) float32 observation features, standardised
+    feature_names: tuple[str, ...]
+    consent: np.ndarray  # (P, C) bool, column 0 ("none") True
+    since_purchase: np.ndarray  # (P,) periods since the last purchase at the start
+    data: dict[str, np.ndarray]  # what the world needs for a response, one row per shopper
+
+    def rows(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        """The response data of shoppers ``index`` (gathered once per episode, not per step)."""
+        return {name: values[index] for name, values in self.data.items()}
+
+    @property
+    def size(self) -> int:
+        return int(self.features.shape[0])
+
+
+@dataclass(frozen=True)
+class WorldResponse:
+    """Per-row probabilities, order-value distribution and uncertainty for one action each."""
+
+    p_visit: np.ndarray
+    p_conversion: np.ndarray  # given a visit
+    log_value_mean: np.ndarray
+    value_sigma: float
+    p_unsubscribe: np.ndarray  # from the contacted channel; 0 without contact
+    disagreement: np.ndarray  # epistemic spread of expected profit (0 for the true world)
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    visit: np.ndarray
+    conversion: np.ndarray
+    revenue: np.ndarray
+    unsubscribe: np.ndarray
+
+
+class World(Protocol):
+    """The environment's view of a world."""
+
+    discounts: tuple[float, ...]
+    channels: tuple[str, ...]
+    copy_ids: tuple[str, ...]
+    margin: float
+    contact_cost: tuple[float, ...]
+    dynamics: Dynamics
+
+    def shopper_pool(self, size: int, *, seed: int) -> ShopperPool: ...
+
+    def respond(
+        self, pool: ShopperPool, index: np.ndarray, state: ShopperState, action: np.ndarray
+    ) -> WorldResponse: ...
+
+
+def sample_outcomes(response: WorldResponse, u: np.ndarray) -> Outcomes:
+    """Outcomes from (n, OUTCOME_STREAMS) uniforms in [0, 1)."""
+    visit = u[:, 0] < response.p_visit
+    conversion = visit & (u[:, 1] < response.p_conversion)
+    normal = np.sqrt(-2.0 * np.log1p(-u[:, 2])) * np.cos(2.0 * math.pi * u[:, 3])  # Box-Muller
+    value = np.round(np.exp(response.log_value_mean + response.value_sigma * normal), 2)
+    unsubscribe = u[:, 4] < response.p_unsubscribe
+    return Outcomes(visit, conversion, np.where(conversion, value, 0.0), unsubscribe)
+
+
+def flat_action(d: np.ndarray, c: np.ndarray, k: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Flat index of (discount, channel, copy); "no contact" is always flat 0 (discount and copy ignored)."""
+    _, n_c, n_k = shape
+    return np.where(c > 0, (d * n_c + c) * n_k + k, 0)
+
+
+def standardise(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column-standardised float32 copy of ``matrix``, with the means and scales used."""
+    mean = matrix.mean(axis=0)
+    scale = matrix.std(axis=0)
+    scale = np.where(scale > 1e-12, scale, 1.0)
+    return ((matrix - mean) / scale).astype(np.float32), mean, scale
