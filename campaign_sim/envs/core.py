@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from campaign_sim.core.seeding import next_key, uniforms
-from campaign_sim.simulators.interface import OUTCOME_STREAMS, World, flat_action, sample_outcomes
+from campaign_sim.simulators.interface import OUTCOME_STREAMS, World, flat_action
 from campaign_sim.simulators.state import SINCE_CAP, ShopperState, advance, contactable
 
 DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
@@ -177,14 +177,15 @@ class CampaignCore:
         c = np.where(clipped < 0, 0, c)
         d = np.where(c > 0, d, 0)
         flat = flat_action(d, c, k, self.shape)
-        response = self.world.respond(self.shoppers, self.state, flat)
-        outcome = sample_outcomes(response, u[:, :OUTCOME_STREAMS])
+        outcome, disagreement = self.world.step_outcomes(
+            self.shoppers, self.state, flat, u[:, :OUTCOME_STREAMS]
+        )
         contacted = c > 0
         discount = np.where(contacted, self.discounts[d], 0.0)
         discount_cost = discount * np.minimum(outcome.revenue, s.coupon_cap)
         contact_cost = self.costs[c]
         profit = outcome.revenue * self.world.margin - discount_cost - contact_cost
-        penalty = s.pessimism * response.disagreement
+        penalty = s.pessimism * disagreement
         if s.budget is not None:
             self._spend(discount_cost + contact_cost)
         consent = self.consent
@@ -208,7 +209,7 @@ class CampaignCore:
             "contact_cost": contact_cost,
             "profit": profit,
             "penalty": penalty,
-            "disagreement": response.disagreement,
+            "disagreement": disagreement,
             "visit": outcome.visit,
             "conversion": outcome.conversion,
             "unsubscribe": outcome.unsubscribe,

@@ -71,8 +71,24 @@ class World(Protocol):
     def shopper_pool(self, size: int, *, seed: int) -> ShopperPool: ...
 
     def respond(
-        self, pool: ShopperPool, index: np.ndarray, state: ShopperState, action: np.ndarray
-    ) -> WorldResponse: ...
+        self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray
+    ) -> WorldResponse:
+        """Response of shoppers (``ShopperPool.rows``) in ``state`` to flat actions ``action``."""
+        ...
+
+    def step_outcomes(
+        self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray, u: np.ndarray
+    ) -> tuple[Outcomes, np.ndarray]:
+        """Sampled outcomes (from (n, OUTCOME_STREAMS) uniforms) and the disagreement per row."""
+        ...
+
+
+def respond_then_sample(
+    world: World, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray, u: np.ndarray
+) -> tuple[Outcomes, np.ndarray]:
+    """``step_outcomes`` for a world with no faster way: its response, then ``sample_outcomes``."""
+    response = world.respond(shoppers, state, action)
+    return sample_outcomes(response, u), response.disagreement
 
 
 def sample_outcomes(response: WorldResponse, u: np.ndarray) -> Outcomes:

@@ -20,7 +20,7 @@ from campaign_sim.core.atomic import atomic_path, write_text_atomic
 from campaign_sim.core.config import CampaignConfig, config_from_text, config_to_toml
 from campaign_sim.core.errors import InputError
 from campaign_sim.simulators.fitted.encoding import Encoding
-from campaign_sim.simulators.interface import ShopperPool, WorldResponse
+from campaign_sim.simulators.interface import Outcomes, ShopperPool, WorldResponse, respond_then_sample
 from campaign_sim.simulators.state import Dynamics, ShopperState
 
 WEIGHTS_FILE, META_FILE, POPULATION_FILE = "weights.safetensors", "world.json", "population.parquet"
@@ -198,6 +198,11 @@ class FittedWorld:
             r.p_unsubscribe,
             member_profit.std(axis=0),
         )
+
+    def step_outcomes(
+        self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray, u: np.ndarray
+    ) -> tuple[Outcomes, np.ndarray]:
+        return respond_then_sample(self, shoppers, state, action, u)
 
     def _state_column(self, name: str, state: ShopperState) -> np.ndarray:
         if name.startswith("unsubscribed_"):

@@ -16,12 +16,14 @@ import numpy as np
 from campaign_sim.data.text import HashingEncoder, TextEncoder
 from campaign_sim.simulators.interface import (
     OUTCOME_STREAMS,
+    Outcomes,
     ShopperPool,
     WorldResponse,
     sample_outcomes,
     standardise,
 )
 from campaign_sim.simulators.state import Dynamics, ShopperState, advance, contactable
+from campaign_sim.simulators.synthetic.kernel import STATIC_TERMS, respond_and_sample, scalars, static_terms
 from campaign_sim.simulators.synthetic.population import CHANNELS, SEGMENTS, Population, sample_population
 from campaign_sim.simulators.synthetic.truth import (
     VALUE_SIGMA,
@@ -195,13 +197,36 @@ class SyntheticWorld:
             *(f"segment={s}" for s in SEGMENTS),
         )
         features = np.clip(features, -10, 10)
-        return ShopperPool(features, names, pop.consent, pop.recency_months * PERIODS_PER_MONTH, vars(pop))
+        data = {**vars(pop), **static_terms(self.truth, pop, self.copy_embeddings)}
+        return ShopperPool(features, names, pop.consent, pop.recency_months * PERIODS_PER_MONTH, data)
 
     def respond(
         self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray
     ) -> WorldResponse:
         """The true response of shoppers (pool rows) to flat actions ``action``."""
-        return _as_world_response(self.response(Population(**shoppers), state, self.unflatten(action)))
+        fields = {name: shoppers[name] for name in Population.__dataclass_fields__}
+        return _as_world_response(self.response(Population(**fields), state, self.unflatten(action)))
+
+    def step_outcomes(
+        self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray, u: np.ndarray
+    ) -> tuple[Outcomes, np.ndarray]:
+        """Response and sampling in one compiled pass (kernel.py); same numbers as ``respond``."""
+        d, c, k = np.unravel_index(action, self.shape)
+        terms = [shoppers[name] for name in STATIC_TERMS]
+        visit, conversion, revenue, unsubscribe = respond_and_sample(
+            *terms,
+            state.fatigue,
+            state.discount_exposure,
+            state.since_purchase,
+            state.unsubscribed,
+            np.asarray(self.discounts)[d],
+            c,
+            k,
+            np.asarray(self.truth.unsubscribe_base, dtype=np.float64),
+            scalars(self.truth),
+            np.ascontiguousarray(u),
+        )
+        return Outcomes(visit, conversion, revenue, unsubscribe), np.zeros(action.shape[0])
 
     def sample_actions(self, probs: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Draw one flat action per row of ``probs``; return it and its probability."""

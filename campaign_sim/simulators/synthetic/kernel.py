@@ -1,0 +1,129 @@
+"""The true response and its sampling as one compiled loop (numba), for environments.
+
+Per shopper, the terms that depend only on who the shopper is (segment base rates, frequency,
+order-value level, channel lifts, copy effects by segment) are computed once per pool
+(``static_terms``); each period then costs a single pass over the batch. The formulas are those
+of ``truth.true_response`` and ``interface.sample_outcomes`` (tests hold them equal).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from campaign_sim.simulators.synthetic.population import SEGMENTS, Population
+from campaign_sim.simulators.synthetic.truth import VALUE_SIGMA, TruthParameters, copy_effects
+
+STATIC_TERMS = (
+    "visit_base",
+    "conversion_base",
+    "lift",
+    "copy_effect",
+    "visit_discount",
+    "conversion_discount",
+    "deal",
+    "log_value",
+    "unsubscribe_extra",
+)  # the kernel's argument order
+
+
+def static_terms(
+    truth: TruthParameters, pop: Population, copy_embeddings: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per-shopper terms of the true response that no action or state changes."""
+    seg = pop.segment
+    return {
+        "visit_base": np.asarray(truth.visit_base)[seg] + 0.3 * np.log1p(pop.frequency),
+        "conversion_base": np.asarray(truth.conversion_base)[seg] + 0.15 * np.log1p(pop.frequency),
+        "lift": np.ascontiguousarray(np.asarray(truth.channel_lift)[seg]),
+        "copy_effect": np.ascontiguousarray(copy_effects(truth, copy_embeddings)[seg]),
+        "visit_discount": np.asarray(truth.visit_discount, dtype=np.float64)[seg],
+        "conversion_discount": np.asarray(truth.conversion_discount, dtype=np.float64)[seg],
+        "deal": seg == SEGMENTS.index("deal_seeker"),
+        "log_value": 4.35 + 0.5 * np.log(pop.monetary / 100.0),
+        "unsubscribe_extra": 0.8 * (seg == SEGMENTS.index("dormant")),
+    }
+
+
+def scalars(truth: TruthParameters) -> np.ndarray:
+    """The truth's scalar coefficients in the kernel's order."""
+    return np.array(
+        [
+            truth.fatigue_sensitivity,
+            truth.recency_decay,
+            truth.disengagement,
+            truth.deep_discount_threshold,
+            truth.deep_discount_boost,
+            truth.habituation,
+            truth.habituation_threshold,
+            truth.unsubscribe_fatigue,
+            VALUE_SIGMA,
+        ]
+    )
+
+
+@numba.njit(cache=True, fastmath=False)
+def respond_and_sample(
+    visit_base,
+    conversion_base,
+    lift,
+    copy_effect,
+    visit_discount,
+    conversion_discount,
+    deal,
+    log_value,
+    unsubscribe_extra,
+    fatigue,
+    exposure,
+    since_purchase,
+    unsubscribed,
+    discount,
+    channel,
+    copy,
+    unsubscribe_base,
+    coefficients,
+    u,
+):  # pragma: no cover - compiled
+    n = visit_base.shape[0]
+    fatigue_k, recency, disengage, threshold, boost, habituation, hab_threshold, unsub_fatigue, sigma = (
+        coefficients[0],
+        coefficients[1],
+        coefficients[2],
+        coefficients[3],
+        coefficients[4],
+        coefficients[5],
+        coefficients[6],
+        coefficients[7],
+        coefficients[8],
+    )
+    visit = np.zeros(n, dtype=np.bool_)
+    conversion = np.zeros(n, dtype=np.bool_)
+    revenue = np.zeros(n)
+    unsubscribe = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        c = channel[i]
+        contacted = c > 0
+        d = discount[i] if contacted else 0.0
+        n_unsub = 0
+        for j in range(unsubscribed.shape[1]):
+            n_unsub += unsubscribed[i, j]
+        logit = visit_base[i] - recency * since_purchase[i] - disengage * n_unsub + visit_discount[i] * d
+        if contacted:
+            logit += math.exp(-fatigue_k * fatigue[i]) * (lift[i, c] + copy_effect[i, copy[i]])
+        p_visit = 0.5 * (1.0 + math.tanh(0.5 * logit))
+        push = boost * max(d - threshold, 0.0) if deal[i] else conversion_discount[i] * d
+        logit = conversion_base[i] + push
+        if d == 0.0:
+            logit -= habituation * max(exposure[i] - hab_threshold, 0.0)
+        p_conversion = 0.5 * (1.0 + math.tanh(0.5 * logit))
+        visit[i] = u[i, 0] < p_visit
+        conversion[i] = visit[i] and u[i, 1] < p_conversion
+        if conversion[i]:
+            normal = math.sqrt(-2.0 * math.log1p(-u[i, 2])) * math.cos(2.0 * math.pi * u[i, 3])
+            revenue[i] = round(math.exp(log_value[i] + sigma * normal), 2)
+        if contacted:
+            logit = unsubscribe_base[c] + unsub_fatigue * fatigue[i] + unsubscribe_extra[i]
+            unsubscribe[i] = u[i, 4] < 0.5 * (1.0 + math.tanh(0.5 * logit))
+    return visit, conversion, revenue, unsubscribe
