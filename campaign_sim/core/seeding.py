@@ -8,12 +8,12 @@ for the same seeds, without a Python loop over shoppers: every draw is one vecto
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
-_TO_UNIT_32 = 2.0**-32
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -39,15 +39,27 @@ def uniforms(keys: np.ndarray, period: np.ndarray | int, n_streams: int) -> np.n
     """(len(keys), n_streams) uniforms in [0, 1), one row per key at ``period``.
 
     Each 64-bit hash yields two 32-bit uniforms (resolution 2^-32, ample for simulation)."""
-    keys = np.asarray(keys, dtype=np.uint64)
-    period = np.broadcast_to(np.asarray(period, dtype=np.uint64), keys.shape)
-    pairs = (n_streams + 1) // 2
-    with np.errstate(over="ignore"):
-        base = splitmix64(keys + period * np.uint64(0x632BE59BD9B4E019))
-        streams = np.arange(pairs, dtype=np.uint64) * np.uint64(0x8CB92BA72F3D8DD7)
-        bits = splitmix64(base[:, None] ^ streams[None, :])
-    out = np.empty((keys.shape[0], 2 * pairs))
-    out[:, 0::2] = (bits >> np.uint64(32)).astype(np.float64)
-    out[:, 1::2] = (bits & np.uint64(0xFFFFFFFF)).astype(np.float64)
-    out *= _TO_UNIT_32
-    return out[:, :n_streams]
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    period = np.ascontiguousarray(np.broadcast_to(np.asarray(period, dtype=np.uint64), keys.shape))
+    return _uniforms(keys, period, n_streams)
+
+
+@numba.njit(cache=True)
+def _mix(z):  # pragma: no cover - compiled; SplitMix64's finaliser, as ``splitmix64``
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True)
+def _uniforms(keys, period, n_streams):  # pragma: no cover - compiled
+    out = np.empty((keys.shape[0], n_streams))
+    for i in range(keys.shape[0]):
+        base = _mix(keys[i] + period[i] * np.uint64(0x632BE59BD9B4E019))
+        for j in range((n_streams + 1) // 2):
+            bits = _mix(base ^ (np.uint64(j) * np.uint64(0x8CB92BA72F3D8DD7)))
+            out[i, 2 * j] = np.float64(bits >> np.uint64(32)) * 2.0**-32
+            if 2 * j + 1 < n_streams:
+                out[i, 2 * j + 1] = np.float64(bits & np.uint64(0xFFFFFFFF)) * 2.0**-32
+    return out

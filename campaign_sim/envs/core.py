@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from campaign_sim.core.seeding import next_key, uniforms
+from campaign_sim.envs.kernels import settle, write_observations
 from campaign_sim.simulators.interface import OUTCOME_STREAMS, World, flat_action
-from campaign_sim.simulators.state import SINCE_CAP, ShopperState, advance, contactable
+from campaign_sim.simulators.state import SINCE_CAP, ShopperState, contactable
 
 DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
 INFO_KEYS = (
@@ -63,12 +64,10 @@ class CampaignCore:
         self.costs = np.asarray(world.contact_cost, dtype=np.float64)
         self.keys = np.zeros(n, dtype=np.uint64)
         self.shopper = np.zeros(n, dtype=np.int64)
-        # per-slot copies of the current shoppers' data, refreshed only when a slot starts anew
-        self.shoppers = self.pool.rows(self.shopper)
+        # per-slot consent and observation features, refreshed only when a slot starts anew
         self.consent = self.pool.consent[self.shopper]
         n_features = self.pool.features.shape[1]
-        # Fortran order: observe() fills it column by column, contiguously
-        self._obs = np.zeros((n, n_features + 6 + self.shape[1]), dtype=np.float32, order="F")
+        self._obs = np.zeros((n, n_features + 6 + self.shape[1]), dtype=np.float32)
         self._obs[:, :n_features] = self.pool.features[self.shopper]
         self.state = ShopperState.initial(np.zeros(n), self.shape[1], world.dynamics.contact_window)
         self.budget_left = np.zeros(n)
@@ -92,19 +91,24 @@ class CampaignCore:
     def observe(self) -> np.ndarray:
         """(n, obs_dim) float32: shopper features, dynamic state, budget and time left (a copy).
 
-        Shopper features sit in a preallocated array refreshed at episode starts; every state
-        column is bounded by construction (fatigue < 1 / (1 - decay), shares in [0, 1])."""
-        s, obs = self.state, self._obs
-        f, c = self.pool.features.shape[1], self.shape[1]
-        obs[:, f] = s.fatigue
-        obs[:, f + 1] = s.discount_exposure
-        obs[:, f + 2] = s.since_contact / SINCE_CAP
-        obs[:, f + 3] = s.since_purchase / SINCE_CAP
-        obs[:, f + 4 : f + 3 + c] = s.unsubscribed[:, 1:]
-        obs[:, f + 3 + c] = s.contacts_in_window() / max(self.world.dynamics.max_contacts, 1)
-        obs[:, f + 4 + c] = self._budget_share()
-        obs[:, f + 5 + c] = s.period / self.settings.horizon
-        return np.array(obs, order="C")  # always a copy (one row is C- and F-contiguous at once)
+        Shopper features sit in the buffer from episode starts; the compiled pass writes the rest."""
+        s = self.state
+        write_observations(
+            self._obs,
+            self.pool.features.shape[1],
+            s.fatigue,
+            s.discount_exposure,
+            s.since_contact,
+            s.since_purchase,
+            s.unsubscribed,
+            s.recent_contacts,
+            s.period,
+            self._budget_share(),
+            SINCE_CAP,
+            self.world.dynamics.max_contacts,
+            self.settings.horizon,
+        )
+        return self._obs.copy()
 
     def _budget_share(self) -> np.ndarray:
         if self.settings.budget is None:
@@ -143,8 +147,6 @@ class CampaignCore:
         draw = uniforms(keys, DRAW_PERIOD, 1)[:, 0]
         self.shopper[rows] = np.minimum((draw * self.pool.size).astype(np.int64), self.pool.size - 1)
         picked = self.shopper[rows]
-        for name, values in self.pool.data.items():
-            self.shoppers[name][rows] = values[picked]
         self.consent[rows] = self.pool.consent[picked]
         self._obs[rows, : self.pool.features.shape[1]] = self.pool.features[picked]
         self.state.reset_rows(rows, self.pool.since_purchase[self.shopper[rows]])
@@ -178,31 +180,37 @@ class CampaignCore:
         d = np.where(c > 0, d, 0)
         flat = flat_action(d, c, k, self.shape)
         outcome, disagreement = self.world.step_outcomes(
-            self.shoppers, self.state, flat, u[:, :OUTCOME_STREAMS]
+            self.pool, self.shopper, self.state, flat, u[:, :OUTCOME_STREAMS]
         )
         contacted = c > 0
         discount = np.where(contacted, self.discounts[d], 0.0)
-        discount_cost = discount * np.minimum(outcome.revenue, s.coupon_cap)
-        contact_cost = self.costs[c]
-        profit = outcome.revenue * self.world.margin - discount_cost - contact_cost
-        penalty = s.pessimism * disagreement
+        st, dynamics = self.state, self.world.dynamics
+        reward, profit, discount_cost, contact_cost, penalty, terminated, truncated = settle(
+            c,
+            discount,
+            outcome.revenue,
+            outcome.conversion,
+            outcome.unsubscribe,
+            disagreement,
+            self.world.margin,
+            self.costs,
+            s.coupon_cap,
+            s.pessimism,
+            self.consent,
+            st.fatigue,
+            st.discount_exposure,
+            st.since_contact,
+            st.since_purchase,
+            st.unsubscribed,
+            st.recent_contacts,
+            st.period,
+            dynamics.fatigue_decay,
+            dynamics.exposure_decay,
+            SINCE_CAP,
+            s.horizon,
+        )
         if s.budget is not None:
             self._spend(discount_cost + contact_cost)
-        consent = self.consent
-        self.state = advance(
-            self.state,
-            self.world.dynamics,
-            channel=c,
-            discount=discount,
-            purchased=outcome.conversion,
-            unsubscribed_now=outcome.unsubscribe,
-        )
-        consented, reachable = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-        for j in range(1, self.shape[1]):  # column by column (short-axis reductions are slow)
-            consented |= consent[:, j]
-            reachable |= consent[:, j] & ~self.state.unsubscribed[:, j]
-        terminated = consented & ~reachable
-        truncated = (self.state.period >= s.horizon) & ~terminated
         info = {
             "revenue": outcome.revenue,
             "discount_cost": discount_cost,
@@ -219,7 +227,7 @@ class CampaignCore:
             "invalid_action": invalid,
             "budget_clipped": clipped != 0,
         }
-        return (profit - penalty).astype(np.float32), terminated, truncated, info
+        return reward, terminated, truncated, info
 
     def _afford(self, d: np.ndarray, c: np.ndarray, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lower each contact's discount to what the budget covers in the worst case; with a shared

@@ -84,8 +84,15 @@ class CampaignVecEnv(VecEnv):
         if rows.size:
             # What SB3 needs per finished slot; the per-shopper outcomes of every step are the
             # arrays in ``last_info`` (dicts for 16k slots would cost more than the step itself).
-            for row, terminal, cut in zip(rows, obs[rows], truncated[rows], strict=True):
-                infos[row] = {"terminal_observation": terminal, "TimeLimit.truncated": bool(cut)}
+            finished = [
+                {"terminal_observation": terminal, "TimeLimit.truncated": cut}
+                for terminal, cut in zip(list(obs[rows]), truncated[rows].tolist(), strict=True)
+            ]
+            if rows.size == self.num_envs:
+                infos = finished
+            else:
+                for row, info in zip(rows.tolist(), finished, strict=True):
+                    infos[row] = info
             self.core.restart(rows)
             obs[rows] = self.core.observe()[rows]
         return obs, reward, done, infos

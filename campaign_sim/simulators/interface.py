@@ -77,17 +77,18 @@ class World(Protocol):
         ...
 
     def step_outcomes(
-        self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray, u: np.ndarray
+        self, pool: ShopperPool, index: np.ndarray, state: ShopperState, action: np.ndarray, u: np.ndarray
     ) -> tuple[Outcomes, np.ndarray]:
-        """Sampled outcomes (from (n, OUTCOME_STREAMS) uniforms) and the disagreement per row."""
+        """Outcomes of pool shoppers ``index`` (from (n, OUTCOME_STREAMS) uniforms) and the
+        disagreement per row. Taking the pool and an index lets a world skip per-row gathers."""
         ...
 
 
 def respond_then_sample(
-    world: World, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray, u: np.ndarray
+    world: World, pool: ShopperPool, index: np.ndarray, state: ShopperState, action: np.ndarray, u: np.ndarray
 ) -> tuple[Outcomes, np.ndarray]:
     """``step_outcomes`` for a world with no faster way: its response, then ``sample_outcomes``."""
-    response = world.respond(shoppers, state, action)
+    response = world.respond(pool.rows(index), state, action)
     return sample_outcomes(response, u), response.disagreement
 
 

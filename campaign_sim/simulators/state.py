@@ -82,19 +82,13 @@ class ShopperState:
 
     def reset_rows(self, rows: np.ndarray, since_purchase: np.ndarray) -> None:
         """Start new shoppers in ``rows`` (in place): the rest of the batch is untouched."""
-        fresh = ShopperState.initial(
-            since_purchase, self.unsubscribed.shape[1], self.recent_contacts.shape[1]
-        )
-        for name in (
-            "fatigue",
-            "discount_exposure",
-            "since_contact",
-            "since_purchase",
-            "unsubscribed",
-            "recent_contacts",
-            "period",
-        ):
-            getattr(self, name)[rows] = getattr(fresh, name)
+        self.fatigue[rows] = 0.0
+        self.discount_exposure[rows] = 0.0
+        self.since_contact[rows] = SINCE_CAP
+        self.since_purchase[rows] = np.minimum(since_purchase, SINCE_CAP)
+        self.unsubscribed[rows] = False
+        self.recent_contacts[rows] = 0
+        self.period[rows] = 0
 
 
 def advance(

@@ -200,9 +200,9 @@ class FittedWorld:
         )
 
     def step_outcomes(
-        self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray, u: np.ndarray
+        self, pool: ShopperPool, index: np.ndarray, state: ShopperState, action: np.ndarray, u: np.ndarray
     ) -> tuple[Outcomes, np.ndarray]:
-        return respond_then_sample(self, shoppers, state, action, u)
+        return respond_then_sample(self, pool, index, state, action, u)
 
     def _state_column(self, name: str, state: ShopperState) -> np.ndarray:
         if name.startswith("unsubscribed_"):

@@ -16,35 +16,25 @@ import numpy as np
 from campaign_sim.simulators.synthetic.population import SEGMENTS, Population
 from campaign_sim.simulators.synthetic.truth import VALUE_SIGMA, TruthParameters, copy_effects
 
-STATIC_TERMS = (
-    "visit_base",
-    "conversion_base",
-    "lift",
-    "copy_effect",
-    "visit_discount",
-    "conversion_discount",
-    "deal",
-    "log_value",
-    "unsubscribe_extra",
-)  # the kernel's argument order
 
-
-def static_terms(
-    truth: TruthParameters, pop: Population, copy_embeddings: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Per-shopper terms of the true response that no action or state changes."""
+def static_terms(truth: TruthParameters, pop: Population, copy_embeddings: np.ndarray) -> np.ndarray:
+    """(P, 7 + C + K) per-shopper terms of the true response that no action or state changes, one
+    row per shopper so the kernel's random access touches a couple of cache lines, not eleven
+    arrays: visit base, conversion base, visit and conversion discount slopes, deal seeker, log
+    order value, unsubscribe extra, then the channel lifts and the copy effects."""
     seg = pop.segment
-    return {
-        "visit_base": np.asarray(truth.visit_base)[seg] + 0.3 * np.log1p(pop.frequency),
-        "conversion_base": np.asarray(truth.conversion_base)[seg] + 0.15 * np.log1p(pop.frequency),
-        "lift": np.ascontiguousarray(np.asarray(truth.channel_lift)[seg]),
-        "copy_effect": np.ascontiguousarray(copy_effects(truth, copy_embeddings)[seg]),
-        "visit_discount": np.asarray(truth.visit_discount, dtype=np.float64)[seg],
-        "conversion_discount": np.asarray(truth.conversion_discount, dtype=np.float64)[seg],
-        "deal": seg == SEGMENTS.index("deal_seeker"),
-        "log_value": 4.35 + 0.5 * np.log(pop.monetary / 100.0),
-        "unsubscribe_extra": 0.8 * (seg == SEGMENTS.index("dormant")),
-    }
+    columns = [
+        np.asarray(truth.visit_base)[seg] + 0.3 * np.log1p(pop.frequency),
+        np.asarray(truth.conversion_base)[seg] + 0.15 * np.log1p(pop.frequency),
+        np.asarray(truth.visit_discount, dtype=np.float64)[seg],
+        np.asarray(truth.conversion_discount, dtype=np.float64)[seg],
+        (seg == SEGMENTS.index("deal_seeker")).astype(np.float64),
+        4.35 + 0.5 * np.log(pop.monetary / 100.0),
+        0.8 * (seg == SEGMENTS.index("dormant")),
+    ]
+    lift = np.asarray(truth.channel_lift)[seg]
+    copies = copy_effects(truth, copy_embeddings)[seg]
+    return np.ascontiguousarray(np.column_stack([*columns, lift, copies]))
 
 
 def scalars(truth: TruthParameters) -> np.ndarray:
@@ -66,15 +56,8 @@ def scalars(truth: TruthParameters) -> np.ndarray:
 
 @numba.njit(cache=True, fastmath=False)
 def respond_and_sample(
-    visit_base,
-    conversion_base,
-    lift,
-    copy_effect,
-    visit_discount,
-    conversion_discount,
-    deal,
-    log_value,
-    unsubscribe_extra,
+    terms,
+    shopper,
     fatigue,
     exposure,
     since_purchase,
@@ -86,7 +69,10 @@ def respond_and_sample(
     coefficients,
     u,
 ):  # pragma: no cover - compiled
-    n = visit_base.shape[0]
+    """Row i is pool shopper ``shopper[i]``, whose static terms are row ``terms[shopper[i]]``."""
+    n = shopper.shape[0]
+    lift0 = 7
+    copy0 = lift0 + unsubscribe_base.shape[0]
     fatigue_k, recency, disengage, threshold, boost, habituation, hab_threshold, unsub_fatigue, sigma = (
         coefficients[0],
         coefficients[1],
@@ -103,18 +89,19 @@ def respond_and_sample(
     revenue = np.zeros(n)
     unsubscribe = np.zeros(n, dtype=np.bool_)
     for i in range(n):
+        t = terms[shopper[i]]
         c = channel[i]
         contacted = c > 0
         d = discount[i] if contacted else 0.0
         n_unsub = 0
         for j in range(unsubscribed.shape[1]):
             n_unsub += unsubscribed[i, j]
-        logit = visit_base[i] - recency * since_purchase[i] - disengage * n_unsub + visit_discount[i] * d
+        logit = t[0] - recency * since_purchase[i] - disengage * n_unsub + t[2] * d
         if contacted:
-            logit += math.exp(-fatigue_k * fatigue[i]) * (lift[i, c] + copy_effect[i, copy[i]])
+            logit += math.exp(-fatigue_k * fatigue[i]) * (t[lift0 + c] + t[copy0 + copy[i]])
         p_visit = 0.5 * (1.0 + math.tanh(0.5 * logit))
-        push = boost * max(d - threshold, 0.0) if deal[i] else conversion_discount[i] * d
-        logit = conversion_base[i] + push
+        push = boost * max(d - threshold, 0.0) if t[4] > 0.5 else t[3] * d
+        logit = t[1] + push
         if d == 0.0:
             logit -= habituation * max(exposure[i] - hab_threshold, 0.0)
         p_conversion = 0.5 * (1.0 + math.tanh(0.5 * logit))
@@ -122,8 +109,8 @@ def respond_and_sample(
         conversion[i] = visit[i] and u[i, 1] < p_conversion
         if conversion[i]:
             normal = math.sqrt(-2.0 * math.log1p(-u[i, 2])) * math.cos(2.0 * math.pi * u[i, 3])
-            revenue[i] = round(math.exp(log_value[i] + sigma * normal), 2)
+            revenue[i] = round(math.exp(t[5] + sigma * normal), 2)
         if contacted:
-            logit = unsubscribe_base[c] + unsub_fatigue * fatigue[i] + unsubscribe_extra[i]
+            logit = unsubscribe_base[c] + unsub_fatigue * fatigue[i] + t[6]
             unsubscribe[i] = u[i, 4] < 0.5 * (1.0 + math.tanh(0.5 * logit))
     return visit, conversion, revenue, unsubscribe

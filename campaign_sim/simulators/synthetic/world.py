@@ -23,7 +23,7 @@ from campaign_sim.simulators.interface import (
     standardise,
 )
 from campaign_sim.simulators.state import Dynamics, ShopperState, advance, contactable
-from campaign_sim.simulators.synthetic.kernel import STATIC_TERMS, respond_and_sample, scalars, static_terms
+from campaign_sim.simulators.synthetic.kernel import respond_and_sample, scalars, static_terms
 from campaign_sim.simulators.synthetic.population import CHANNELS, SEGMENTS, Population, sample_population
 from campaign_sim.simulators.synthetic.truth import (
     VALUE_SIGMA,
@@ -197,24 +197,24 @@ class SyntheticWorld:
             *(f"segment={s}" for s in SEGMENTS),
         )
         features = np.clip(features, -10, 10)
-        data = {**vars(pop), **static_terms(self.truth, pop, self.copy_embeddings)}
+        data = {**vars(pop), "terms": static_terms(self.truth, pop, self.copy_embeddings)}
         return ShopperPool(features, names, pop.consent, pop.recency_months * PERIODS_PER_MONTH, data)
 
     def respond(
         self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray
     ) -> WorldResponse:
         """The true response of shoppers (pool rows) to flat actions ``action``."""
-        fields = {name: shoppers[name] for name in Population.__dataclass_fields__}
+        fields = {name: shoppers[name] for name in Population.__dataclass_fields__}  # "terms" is the kernel's
         return _as_world_response(self.response(Population(**fields), state, self.unflatten(action)))
 
     def step_outcomes(
-        self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray, u: np.ndarray
+        self, pool: ShopperPool, index: np.ndarray, state: ShopperState, action: np.ndarray, u: np.ndarray
     ) -> tuple[Outcomes, np.ndarray]:
         """Response and sampling in one compiled pass (kernel.py); same numbers as ``respond``."""
         d, c, k = np.unravel_index(action, self.shape)
-        terms = [shoppers[name] for name in STATIC_TERMS]
         visit, conversion, revenue, unsubscribe = respond_and_sample(
-            *terms,
+            pool.data["terms"],
+            np.ascontiguousarray(index, dtype=np.int64),
             state.fatigue,
             state.discount_exposure,
             state.since_purchase,

@@ -149,7 +149,7 @@ def test_compiled_kernel_equals_the_numpy_truth(world):
     state.unsubscribed[:, 1] = rng.random(5_000) < 0.2
     action = world.flatten(rng.integers(0, [4, 4, 4], size=(5_000, 3)))
     u = rng.random((5_000, 5))
-    fast, _ = world.step_outcomes(shoppers, state, action, u)
+    fast, _ = world.step_outcomes(pool, index, state, action, u)
     slow = sample_outcomes(_as_world_response(world.respond(shoppers, state, action)), u)
     for name in ("visit", "conversion", "revenue", "unsubscribe"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))

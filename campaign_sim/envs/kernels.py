@@ -1,0 +1,100 @@
+"""Compiled (numba) passes of the environment step: settle the period, write observations.
+
+They do what ``simulators.state.advance`` and the observation layout of ``CampaignCore`` say,
+one shopper at a time in a single loop, updating the state arrays in place (tests hold them
+equal to the numpy ``advance``). Kept world-agnostic: the world's response happens before.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def settle(
+    channel,
+    discount,
+    revenue,
+    conversion,
+    unsubscribe,
+    disagreement,
+    margin,
+    costs,
+    coupon_cap,
+    pessimism,
+    consent,
+    fatigue,
+    exposure,
+    since_contact,
+    since_purchase,
+    unsubscribed,
+    recent,
+    period,
+    fatigue_decay,
+    exposure_decay,
+    since_cap,
+    horizon,
+):  # pragma: no cover - compiled
+    """Period accounting and the state transition, in place. Returns the per-slot arrays."""
+    n, n_channels, window = channel.shape[0], consent.shape[1], recent.shape[1]
+    reward = np.empty(n, dtype=np.float32)
+    profit, discount_cost, contact_cost, penalty = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    terminated, truncated = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        c = channel[i]
+        contacted = c > 0
+        discount_cost[i] = discount[i] * min(revenue[i], coupon_cap)
+        contact_cost[i] = costs[c]
+        profit[i] = revenue[i] * margin - discount_cost[i] - contact_cost[i]
+        penalty[i] = pessimism * disagreement[i]
+        reward[i] = profit[i] - penalty[i]
+        if contacted and unsubscribe[i]:
+            unsubscribed[i, c] = True
+        recent[i, period[i] % window] = 1 if contacted else 0
+        fatigue[i] = fatigue_decay * fatigue[i] + (1.0 if contacted else 0.0)
+        exposure[i] = exposure_decay * exposure[i] + discount[i]
+        since_contact[i] = 0.0 if contacted else min(since_contact[i] + 1.0, since_cap)
+        since_purchase[i] = 0.0 if conversion[i] else min(since_purchase[i] + 1.0, since_cap)
+        period[i] += 1
+        consented = reachable = False
+        for j in range(1, n_channels):
+            consented = consented or consent[i, j]
+            reachable = reachable or (consent[i, j] and not unsubscribed[i, j])
+        terminated[i] = consented and not reachable
+        truncated[i] = period[i] >= horizon and not terminated[i]
+    return reward, profit, discount_cost, contact_cost, penalty, terminated, truncated
+
+
+@numba.njit(cache=True)
+def write_observations(
+    obs,
+    n_features,
+    fatigue,
+    exposure,
+    since_contact,
+    since_purchase,
+    unsubscribed,
+    recent,
+    period,
+    budget_share,
+    since_cap,
+    max_contacts,
+    horizon,
+):  # pragma: no cover - compiled
+    """Fill the state columns of the (n, obs_dim) observation buffer (features are set per episode)."""
+    n, n_channels, window = obs.shape[0], unsubscribed.shape[1], recent.shape[1]
+    for i in range(n):
+        f = n_features
+        obs[i, f] = fatigue[i]
+        obs[i, f + 1] = exposure[i]
+        obs[i, f + 2] = since_contact[i] / since_cap
+        obs[i, f + 3] = since_purchase[i] / since_cap
+        for j in range(1, n_channels):
+            obs[i, f + 3 + j] = 1.0 if unsubscribed[i, j] else 0.0
+        contacts = 0
+        for j in range(window):
+            contacts += recent[i, j]
+        obs[i, f + 3 + n_channels] = contacts / max(max_contacts, 1)
+        obs[i, f + 4 + n_channels] = budget_share[i]
+        obs[i, f + 5 + n_channels] = period[i] / horizon
