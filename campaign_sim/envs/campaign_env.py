@@ -7,11 +7,10 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
 from campaign_sim.core.seeding import key_from
-from campaign_sim.envs.core import INFO_KEYS, CampaignCore
-from campaign_sim.envs.worlds import resolve_world, settings_from
+from campaign_sim.envs.core import INFO_KEYS
+from campaign_sim.envs.worlds import build_core
 from campaign_sim.simulators.interface import World
 
 
@@ -38,20 +37,16 @@ class CampaignEnv(gym.Env):
         horizon: int | None = None,
         pool_size: int | None = None,
     ) -> None:
-        resolved, config, fitted = resolve_world(world, seed=world_seed)
-        settings = settings_from(
-            config,
-            fitted=fitted,
+        self.core, self.observation_space, self.action_space = build_core(
+            world,
+            1,
+            world_seed=world_seed,
             pessimism=pessimism,
             budget=budget,
             horizon=horizon,
             pool_size=pool_size,
-            pool_seed=world_seed,
+            shared_budget=False,
         )
-        self.core = CampaignCore(resolved, 1, settings, shared_budget=False)
-        self.action_space = spaces.MultiDiscrete(list(self.core.shape))
-        dim = len(self.core.observation_names)
-        self.observation_space = spaces.Box(-10.0, 10.0, shape=(dim,), dtype=np.float32)
         self.observation_names = self.core.observation_names
         self._started = False
 

@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from gymnasium import spaces
 from gymnasium.utils import seeding
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvStepReturn
 
 from campaign_sim.core.seeding import key_from
-from campaign_sim.envs.core import CampaignCore
-from campaign_sim.envs.worlds import resolve_world, settings_from
+from campaign_sim.envs.worlds import build_core
 from campaign_sim.simulators.interface import World
 
 
@@ -38,23 +36,17 @@ class CampaignVecEnv(VecEnv):
         shared_budget: bool = True,
         seed: int | None = None,
     ) -> None:
-        resolved, config, fitted = resolve_world(world, seed=world_seed)
-        settings = settings_from(
-            config,
-            fitted=fitted,
+        self.core, observation_space, action_space = build_core(
+            world,
+            num_envs,
+            world_seed=world_seed,
             pessimism=pessimism,
             budget=budget,
             horizon=horizon,
             pool_size=pool_size,
-            pool_seed=world_seed,
+            shared_budget=shared_budget,
         )
-        self.core = CampaignCore(resolved, num_envs, settings, shared_budget=shared_budget)
-        dim = len(self.core.observation_names)
-        super().__init__(
-            num_envs,
-            spaces.Box(-10.0, 10.0, shape=(dim,), dtype=np.float32),
-            spaces.MultiDiscrete(list(self.core.shape)),
-        )
+        super().__init__(num_envs, observation_space, action_space)
         self.observation_names = self.core.observation_names
         self._seed = seed
         self._actions = np.zeros((num_envs, 3), dtype=np.int64)

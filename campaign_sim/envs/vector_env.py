@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from campaign_sim.core.seeding import key_from
-from campaign_sim.envs.core import INFO_KEYS, CampaignCore
-from campaign_sim.envs.worlds import resolve_world, settings_from
+from campaign_sim.envs.core import INFO_KEYS
+from campaign_sim.envs.worlds import build_core
 from campaign_sim.simulators.interface import World
 
 
@@ -41,21 +40,17 @@ class VectorCampaignEnv(VectorEnv):
         shared_budget: bool = True,
         **_: Any,
     ) -> None:
-        resolved, config, fitted = resolve_world(world, seed=world_seed)
-        settings = settings_from(
-            config,
-            fitted=fitted,
+        self.core, self.single_observation_space, self.single_action_space = build_core(
+            world,
+            num_envs,
+            world_seed=world_seed,
             pessimism=pessimism,
             budget=budget,
             horizon=horizon,
             pool_size=pool_size,
-            pool_seed=world_seed,
+            shared_budget=shared_budget,
         )
-        self.core = CampaignCore(resolved, num_envs, settings, shared_budget=shared_budget)
         self.num_envs = num_envs
-        self.single_action_space = spaces.MultiDiscrete(list(self.core.shape))
-        dim = len(self.core.observation_names)
-        self.single_observation_space = spaces.Box(-10.0, 10.0, shape=(dim,), dtype=np.float32)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.observation_names = self.core.observation_names

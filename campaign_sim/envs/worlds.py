@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+from gymnasium import spaces
+
 from campaign_sim.core.config import CampaignConfig
 from campaign_sim.data.datasets import resolve_config
-from campaign_sim.envs.core import EnvSettings
+from campaign_sim.envs.core import CampaignCore, EnvSettings
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.interface import World
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
@@ -43,3 +46,30 @@ def settings_from(
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return EnvSettings(**values)
+
+
+def build_core(
+    world: World | str | Path | None,
+    n: int,
+    *,
+    world_seed: int = 0,
+    pessimism: float | None = None,
+    budget: float | None = None,
+    horizon: int | None = None,
+    pool_size: int | None = None,
+    shared_budget: bool,
+) -> tuple[CampaignCore, spaces.Box, spaces.MultiDiscrete]:
+    """The engine every front-end wraps, with the single-shopper observation and action spaces."""
+    resolved, config, fitted = resolve_world(world, seed=world_seed)
+    settings = settings_from(
+        config,
+        fitted=fitted,
+        pessimism=pessimism,
+        budget=budget,
+        horizon=horizon,
+        pool_size=pool_size,
+        pool_seed=world_seed,
+    )
+    core = CampaignCore(resolved, n, settings, shared_budget=shared_budget)
+    observation = spaces.Box(-10.0, 10.0, shape=(len(core.observation_names),), dtype=np.float32)
+    return core, observation, spaces.MultiDiscrete(list(core.shape))
