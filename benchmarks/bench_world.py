@@ -35,11 +35,13 @@ HILLSTROM = Path(__file__).resolve().parents[2] / "shared" / "data" / "hillstrom
 BENCH_FIT = ["world.test_share=0", "world.validation_share=0.1"]  # held-out data is a separate log
 
 
-def synthetic(folder: Path, *, customers: int, test_customers: int) -> dict:
+def synthetic(
+    folder: Path, *, customers: int, test_customers: int, train_seed: int = 0, test_seed: int = 1
+) -> dict:
     world = SyntheticWorld.create(seed=0)
     train, test = folder / "train.parquet", folder / "test.parquet"
-    generate_log(world, customers=customers, periods=10, seed=0).log.write_parquet(train)
-    held_out = generate_log(world, customers=test_customers, periods=10, seed=1)
+    generate_log(world, customers=customers, periods=10, seed=train_seed).log.write_parquet(train)
+    held_out = generate_log(world, customers=test_customers, periods=10, seed=test_seed)
     held_out.log.write_parquet(test)
     config = resolve_config(dataset="synthetic", overrides=BENCH_FIT)
     log, test_log = load_log(train, config), load_log(test, config)
@@ -172,10 +174,47 @@ def dynamics_gap(shoppers: int, horizon: int = 12) -> dict:
     }
 
 
+def seed_sweep(pairs: list[tuple[int, int]]) -> None:
+    """How much the gap-closed figures move between logs drawn from the same world."""
+    rows = []
+    for train_seed, test_seed in pairs:
+        with tempfile.TemporaryDirectory() as tmp:
+            heads = synthetic(
+                Path(tmp), customers=20_000, test_customers=50_000, train_seed=train_seed, test_seed=test_seed
+            )["heads"]
+        rows.append((train_seed, test_seed, heads))
+    lines = [
+        "## World model: spread across logs (`benchmarks/bench_world.py --seed-sweep`)",
+        "",
+        "The same fit and scoring as above on logs drawn with other seeds from the same world. "
+        "Gap closed (floor 90%) and ratio to truth (floor 1.02):",
+        "",
+        "| train / test log seeds | visit | conversion | conversion given visit | unsubscribe |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for train_seed, test_seed, heads in rows:
+        cells = [
+            f"{heads[h]['gap_closed']:.1%} ({heads[h]['ratio_to_truth']:.4f})"
+            for h in ("visit", "conversion", "conversion_given_visit", "unsubscribe")
+        ]
+        lines.append(f"| {train_seed} / {test_seed} | " + " | ".join(cells) + " |")
+    lines += ["", "Command: `.venv/bin/python benchmarks/bench_world.py --seed-sweep`"]
+    record(
+        "bench_world_seeds",
+        "\n".join(lines),
+        {"pairs": [{"train": a, "test": b, "heads": h} for a, b, h in rows]},
+    )
+    print("\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--seed-sweep", action="store_true", help="only the spread across logs")
     args = parser.parse_args()
+    if args.seed_sweep:
+        seed_sweep([(0, 1), (2, 3), (4, 5)])
+        return
     sizes = (2_000, 5_000, 100_000) if args.quick else (20_000, 50_000, 1_000_000)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
