@@ -15,6 +15,7 @@ from typing import Any
 import tomli_w
 
 from campaign_sim.core.errors import ConfigError
+from campaign_sim.core.rules_config import RuleSpec, parse_rules
 from campaign_sim.core.toml_reader import TomlTable, apply_overrides
 
 NO_CONTACT = "none"
@@ -150,6 +151,7 @@ class CampaignConfig:
     constraints: Constraints = field(default_factory=Constraints)
     data: DataMapping = field(default_factory=DataMapping)
     world: WorldConfig = field(default_factory=WorldConfig)
+    rules: tuple[RuleSpec, ...] = ()  # rule baselines (rules_config.py)
 
 
 def load_config(path: str | Path, *, overrides: list[str] | None = None) -> CampaignConfig:
@@ -185,8 +187,14 @@ def config_from_dict(document: dict[str, Any], *, source: str = "config") -> Cam
     constraints = _constraints(root.table("constraints", required=False))
     data = _data(root.table("data", required=False), actions)
     world = _world(root.table("world", required=False))
+    rules = parse_rules(
+        root.table("rules", required=False),
+        channels=actions.channels,
+        discounts=actions.discounts,
+        copies=actions.copies,
+    )
     root.finish()
-    return CampaignConfig(name, seed, actions, economics, constraints, data, world)
+    return CampaignConfig(name, seed, actions, economics, constraints, data, world, rules)
 
 
 def _world(table: TomlTable) -> WorldConfig:
@@ -448,6 +456,7 @@ def config_to_dict(config: CampaignConfig) -> dict[str, Any]:
         "constraints": _drop_none(vars(config.constraints).copy()),
         "data": data_doc,
         "world": {**vars(config.world), "hidden": list(config.world.hidden)},
+        "rules": {rule.name: rule.to_dict() for rule in config.rules},
     }
 
 

@@ -33,9 +33,13 @@ class CampaignVecEnv(VecEnv):
         budget: float | None = None,
         horizon: int | None = None,
         pool_size: int | None = None,
+        reward: str | None = None,
         shared_budget: bool = True,
+        bootstrap_at_horizon: bool = True,
         seed: int | None = None,
     ) -> None:
+        """``bootstrap_at_horizon=False`` reports the horizon as the campaign's real end (no
+        ``TimeLimit.truncated``), so learners do not add a value beyond the last period."""
         self.core, observation_space, action_space = build_core(
             world,
             num_envs,
@@ -44,8 +48,11 @@ class CampaignVecEnv(VecEnv):
             budget=budget,
             horizon=horizon,
             pool_size=pool_size,
+            reward=reward,
             shared_budget=shared_budget,
         )
+        self.bootstrap_at_horizon = bootstrap_at_horizon
+        self.render_mode = None  # nothing to render; SB3 asks every env for it
         super().__init__(num_envs, observation_space, action_space)
         self.observation_names = self.core.observation_names
         self._seed = seed
@@ -76,9 +83,10 @@ class CampaignVecEnv(VecEnv):
         if rows.size:
             # What SB3 needs per finished slot; the per-shopper outcomes of every step are the
             # arrays in ``last_info`` (dicts for 16k slots would cost more than the step itself).
+            cuts = (truncated[rows] & self.bootstrap_at_horizon).tolist()
             finished = [
                 {"terminal_observation": terminal, "TimeLimit.truncated": cut}
-                for terminal, cut in zip(list(obs[rows]), truncated[rows].tolist(), strict=True)
+                for terminal, cut in zip(list(obs[rows]), cuts, strict=True)
             ]
             if rows.size == self.num_envs:
                 infos = finished

@@ -5,16 +5,63 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 from gymnasium import spaces
 
 from campaign_sim.core.config import CampaignConfig
+from campaign_sim.core.errors import InputError
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.envs.core import CampaignCore, EnvSettings
 from campaign_sim.simulators.fitted.world import FittedWorld
-from campaign_sim.simulators.interface import World
+from campaign_sim.simulators.interface import Outcomes, ShopperPool, World, WorldResponse
+from campaign_sim.simulators.state import ShopperState
+from campaign_sim.simulators.synthetic.population import Population
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
 
 SYNTHETIC = "synthetic"
+
+
+class ObservedThrough:
+    """The true synthetic world, with observations encoded the way a fitted world encodes them.
+
+    An agent trained in a fitted world sees shoppers through that world's feature encoding; to
+    measure it in the true world, the true world's shoppers are encoded the same way. The
+    response stays the true one; the fitted encoding ("x") rides along so policies that plan
+    under the fitted model (myopic greedy) can use it.
+    """
+
+    def __init__(self, world: SyntheticWorld, lens: FittedWorld) -> None:
+        fitted_actions = (lens.discounts, lens.channels, lens.copy_ids)
+        if fitted_actions != (tuple(world.discounts), tuple(world.channels), tuple(world.copy_ids)):
+            raise InputError(
+                f"the fitted world's actions {fitted_actions} differ from the true world's; "
+                "it was not fitted on this world's log"
+            )
+        self.world, self.lens = world, lens
+        self.discounts, self.channels, self.copy_ids = world.discounts, world.channels, world.copy_ids
+        self.margin, self.contact_cost, self.dynamics = world.margin, world.contact_cost, world.dynamics
+
+    def shopper_pool(self, size: int, *, seed: int) -> ShopperPool:
+        pool = self.world.shopper_pool(size, seed=seed)
+        fields = {name: pool.data[name] for name in Population.__dataclass_fields__}
+        encoded = self.lens.encoding.shopper_matrix(pl.DataFrame(Population(**fields).columns()))
+        return ShopperPool(
+            np.clip(encoded, -10, 10),
+            self.lens.encoding.shopper_names,
+            pool.consent,
+            pool.since_purchase,
+            {**pool.data, "x": encoded},
+        )
+
+    def respond(
+        self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray
+    ) -> WorldResponse:
+        return self.world.respond(shoppers, state, action)
+
+    def step_outcomes(
+        self, pool: ShopperPool, index: np.ndarray, state: ShopperState, action: np.ndarray, u: np.ndarray
+    ) -> tuple[Outcomes, np.ndarray]:
+        return self.world.step_outcomes(pool, index, state, action, u)
 
 
 def resolve_world(
@@ -57,6 +104,7 @@ def build_core(
     budget: float | None = None,
     horizon: int | None = None,
     pool_size: int | None = None,
+    reward: str | None = None,
     shared_budget: bool,
 ) -> tuple[CampaignCore, spaces.Box, spaces.MultiDiscrete]:
     """The engine every front-end wraps, with the single-shopper observation and action spaces."""
@@ -69,6 +117,7 @@ def build_core(
         horizon=horizon,
         pool_size=pool_size,
         pool_seed=world_seed,
+        reward=reward,
     )
     core = CampaignCore(resolved, n, settings, shared_budget=shared_budget)
     observation = spaces.Box(-10.0, 10.0, shape=(len(core.observation_names),), dtype=np.float32)

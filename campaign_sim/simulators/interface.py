@@ -56,6 +56,7 @@ class Outcomes:
     conversion: np.ndarray
     revenue: np.ndarray
     unsubscribe: np.ndarray
+    expected_revenue: np.ndarray  # E[revenue] given the response: the low-variance training reward
 
 
 class World(Protocol):
@@ -99,7 +100,12 @@ def sample_outcomes(response: WorldResponse, u: np.ndarray) -> Outcomes:
     normal = np.sqrt(-2.0 * np.log1p(-u[:, 2])) * np.cos(2.0 * math.pi * u[:, 3])  # Box-Muller
     value = np.round(np.exp(response.log_value_mean + response.value_sigma * normal), 2)
     unsubscribe = u[:, 4] < response.p_unsubscribe
-    return Outcomes(visit, conversion, np.where(conversion, value, 0.0), unsubscribe)
+    expected = (
+        response.p_visit
+        * response.p_conversion
+        * np.exp(response.log_value_mean + 0.5 * response.value_sigma**2)
+    )
+    return Outcomes(visit, conversion, np.where(conversion, value, 0.0), unsubscribe, expected)
 
 
 def flat_action(d: np.ndarray, c: np.ndarray, k: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:

@@ -87,7 +87,9 @@ def respond_and_sample(
     visit = np.zeros(n, dtype=np.bool_)
     conversion = np.zeros(n, dtype=np.bool_)
     revenue = np.zeros(n)
+    expected_revenue = np.empty(n)
     unsubscribe = np.zeros(n, dtype=np.bool_)
+    mean_factor = math.exp(0.5 * sigma * sigma)  # lognormal mean: exp(mu + sigma^2 / 2)
     for i in range(n):
         t = terms[shopper[i]]
         c = channel[i]
@@ -105,6 +107,7 @@ def respond_and_sample(
         if d == 0.0:
             logit -= habituation * max(exposure[i] - hab_threshold, 0.0)
         p_conversion = 0.5 * (1.0 + math.tanh(0.5 * logit))
+        expected_revenue[i] = p_visit * p_conversion * math.exp(t[5]) * mean_factor
         visit[i] = u[i, 0] < p_visit
         conversion[i] = visit[i] and u[i, 1] < p_conversion
         if conversion[i]:
@@ -113,4 +116,4 @@ def respond_and_sample(
         if contacted:
             logit = unsubscribe_base[c] + unsub_fatigue * fatigue[i] + t[6]
             unsubscribe[i] = u[i, 4] < 0.5 * (1.0 + math.tanh(0.5 * logit))
-    return visit, conversion, revenue, unsubscribe
+    return visit, conversion, revenue, unsubscribe, expected_revenue

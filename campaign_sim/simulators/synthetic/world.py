@@ -212,7 +212,7 @@ class SyntheticWorld:
     ) -> tuple[Outcomes, np.ndarray]:
         """Response and sampling in one compiled pass (kernel.py); same numbers as ``respond``."""
         d, c, k = np.unravel_index(action, self.shape)
-        visit, conversion, revenue, unsubscribe = respond_and_sample(
+        visit, conversion, revenue, unsubscribe, expected = respond_and_sample(
             pool.data["terms"],
             np.ascontiguousarray(index, dtype=np.int64),
             state.fatigue,
@@ -226,7 +226,7 @@ class SyntheticWorld:
             scalars(self.truth),
             np.ascontiguousarray(u),
         )
-        return Outcomes(visit, conversion, revenue, unsubscribe), np.zeros(action.shape[0])
+        return Outcomes(visit, conversion, revenue, unsubscribe, expected), np.zeros(action.shape[0])
 
     def sample_actions(self, probs: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Draw one flat action per row of ``probs``; return it and its probability."""
