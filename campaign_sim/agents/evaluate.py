@@ -101,11 +101,15 @@ def interval(samples: np.ndarray) -> tuple[float, float, float]:
 
 
 def across_seeds(per_seed: Sequence[np.ndarray]) -> tuple[float, float, float]:
-    """Mean and 95% interval over seeds x shoppers: with several seeds, a t-interval over the
-    seed means (each seed's agent and shoppers differ, so seeds are the independent units);
-    with one seed, the interval over its shoppers."""
+    """Mean and 95% interval over training seeds x shoppers (the same shoppers for every seed).
+
+    The standard error adds the spread between seeds (training randomness, t with K-1 degrees
+    of freedom) to the shopper sampling error of the pooled mean; with one seed it is the normal
+    interval over shoppers."""
     if len(per_seed) == 1:
         return interval(per_seed[0])
     means = np.array([s.mean() for s in per_seed])
-    half = stats.t.ppf(0.975, len(means) - 1) * means.std(ddof=1) / np.sqrt(len(means))
+    within = np.mean([s.var(ddof=1) for s in per_seed]) / per_seed[0].shape[0]
+    se = np.sqrt(means.var(ddof=1) / len(means) + within)
+    half = float(stats.t.ppf(0.975, len(means) - 1) * se)
     return float(means.mean()), float(means.mean() - half), float(means.mean() + half)

@@ -15,6 +15,7 @@ from campaign_sim.cli.common import (
     JsonOption,
     QuietOption,
     SetOption,
+    agent_progress,
     config_from_options,
     err_console,
     fail,
@@ -113,6 +114,55 @@ def fit(
         print_json({"world": str(summary.world_dir), "seconds": summary.seconds, **summary.fidelity})
     elif not quiet:
         for line in summary.lines():
+            out_console.print(line, markup=False, soft_wrap=True)
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run directory, e.g. runs/spring.")],
+    world: Annotated[
+        str, typer.Option("--world", "-w", help="A fitted world directory (runs/X/world) or 'synthetic'.")
+    ] = "synthetic",
+    algo: Annotated[
+        list[str] | None, typer.Option("--algo", "-a", help="ppo, a2c, dqn or maskable-ppo (repeatable).")
+    ] = None,
+    timesteps: Annotated[int, typer.Option("--timesteps", "-t", min=1, help="Steps per agent.")] = 1_000_000,
+    seeds: Annotated[int, typer.Option("--seeds", "-k", min=1, help="Agents per algorithm.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="First training seed.")] = 0,
+    n_envs: Annotated[int, typer.Option("--n-envs", min=1, help="Shoppers stepped together.")] = 1024,
+    eval_shoppers: Annotated[
+        int, typer.Option("--eval-shoppers", min=2, help="Shoppers per evaluation.")
+    ] = 10_000,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the agents' checkpoints.")] = False,
+    checkpoint_every: Annotated[
+        int, typer.Option("--checkpoint-every", min=1, help="Steps between atomic checkpoints.")
+    ] = 200_000,
+    no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Evaluate the agents only.")] = False,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Train SB3 agents in a world, then evaluate them beside the baselines (JSON + Parquet)."""
+    from campaign_sim.workflows.train import TrainRequest, run_train
+
+    request = TrainRequest(
+        world=world,
+        out=out,
+        algos=tuple(algo or ["ppo"]),
+        timesteps=timesteps,
+        seeds=seeds,
+        seed=seed,
+        n_envs=n_envs,
+        eval_shoppers=eval_shoppers,
+        resume=resume,
+        baselines=not no_baselines,
+        checkpoint_every=checkpoint_every,
+    )
+    with agent_progress(quiet=quiet or json) as bar:
+        result = run_train(request, progress=bar)
+    if json:
+        print_json({"run": str(result.run_dir), **result.evaluation})
+    elif not quiet:
+        for line in result.lines:
             out_console.print(line, markup=False, soft_wrap=True)
 
 

@@ -78,6 +78,35 @@ def training_progress(
         bar.update(task, completed=total)
 
 
+@contextlib.contextmanager
+def agent_progress(
+    *, quiet: bool
+) -> Iterator[Callable[[str], Callable[[int, int, float, float], None]] | None]:
+    """Progress bars for agent training: yields ``bar(name)`` -> ``tick(steps, total, rate, reward)``."""
+    if quiet:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console) as bars:
+
+        def bar(name: str) -> Callable[[int, int, float, float], None]:
+            task = bars.add_task(f"training {name}", total=None, note="")
+
+            def tick(steps: int, total: int, rate: float, reward: float) -> None:
+                note = f"{rate:,.0f} steps/s, mean campaign reward {reward:.3f}"
+                bars.update(task, completed=min(steps, total), total=total, note=note)
+
+            return tick
+
+        yield bar
+
+
 def print_json(payload: Any) -> None:
     """Write ``payload`` as JSON on stdout (no colour, no wrapping)."""
     typer.echo(json.dumps(payload, indent=2, default=str))

@@ -22,19 +22,57 @@ def test_settle_updates_state_like_advance():
     discount = np.where(channel > 0, rng.choice([0.0, 0.1, 0.2], n), 0.0)
     conversion = rng.random(n) < 0.2
     unsubscribe = rng.random(n) < 0.1
-    expected = advance(state, dynamics, channel=channel, discount=discount, purchased=conversion,
-                       unsubscribed_now=unsubscribe)
+    expected = advance(
+        state,
+        dynamics,
+        channel=channel,
+        discount=discount,
+        purchased=conversion,
+        unsubscribed_now=unsubscribe,
+    )
     consent = rng.random((n, channels)) < 0.7
     consent[:, 0] = True
     revenue = np.where(conversion, rng.lognormal(4.4, 0.8, n), 0.0)
-    arrays = [state.fatigue.copy(), state.discount_exposure.copy(), state.since_contact.copy(),
-              state.since_purchase.copy(), state.unsubscribed.copy(), state.recent_contacts.copy(), state.period.copy()]
+    arrays = [
+        state.fatigue.copy(),
+        state.discount_exposure.copy(),
+        state.since_contact.copy(),
+        state.since_purchase.copy(),
+        state.unsubscribed.copy(),
+        state.recent_contacts.copy(),
+        state.period.copy(),
+    ]
     reward, profit, discount_cost, contact_cost, penalty, terminated, truncated = settle(
-        channel, discount, revenue, conversion, unsubscribe, np.full(n, 0.5), 0.4,
-        np.array([0.0, 0.01, 0.05, 0.005]), 500.0, 2.0, consent, *arrays, 0.7, 0.9, SINCE_CAP, 12)
-    for got, want in zip(arrays, (expected.fatigue, expected.discount_exposure, expected.since_contact,
-                                  expected.since_purchase, expected.unsubscribed, expected.recent_contacts,
-                                  expected.period), strict=True):
+        channel,
+        discount,
+        revenue,
+        conversion,
+        unsubscribe,
+        np.full(n, 0.5),
+        0.4,
+        np.array([0.0, 0.01, 0.05, 0.005]),
+        500.0,
+        2.0,
+        consent,
+        *arrays,
+        0.7,
+        0.9,
+        SINCE_CAP,
+        12,
+    )
+    for got, want in zip(
+        arrays,
+        (
+            expected.fatigue,
+            expected.discount_exposure,
+            expected.since_contact,
+            expected.since_purchase,
+            expected.unsubscribed,
+            expected.recent_contacts,
+            expected.period,
+        ),
+        strict=True,
+    ):
         np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(profit, revenue * 0.4 - discount * np.minimum(revenue, 500) - contact_cost)
     np.testing.assert_allclose(reward, profit - 1.0, rtol=1e-6, atol=1e-5)
