@@ -50,9 +50,12 @@ class TrainedAgent:
 class _Checkpoints(BaseCallback):
     """Saves every ``every`` steps (atomically) and reports progress."""
 
-    def __init__(self, directory: Path, every: int, total: int, progress: Progress | None) -> None:
+    def __init__(
+        self, directory: Path, every: int, total: int, progress: Progress | None, max_seconds: float | None
+    ) -> None:
         super().__init__()
         self.directory, self.every, self.total, self.progress = directory, every, total, progress
+        self.max_seconds = max_seconds
         self.last_saved = 0
         self.started = time.perf_counter()
         self.start_steps = 0
@@ -65,7 +68,8 @@ class _Checkpoints(BaseCallback):
         if self.num_timesteps - self.last_saved >= self.every:
             save_checkpoint(self.model, self.directory)
             self.last_saved = self.num_timesteps
-        return True
+        # a wall-clock budget ends training early (benchmarks: "value reached within 120 s")
+        return self.max_seconds is None or time.perf_counter() - self.started < self.max_seconds
 
     def _on_rollout_end(self) -> None:
         if self.progress is None:
@@ -101,6 +105,7 @@ def train_agent(
     tensorboard: Path | None = None,
     progress: Progress | None = None,
     world_seed: int = 0,
+    max_seconds: float | None = None,
 ) -> TrainedAgent:
     """Train (or resume) one agent into ``directory``; returns the finished model."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -117,7 +122,7 @@ def train_agent(
     if remaining > 0:
         model.learn(
             remaining,
-            callback=_Checkpoints(directory, checkpoint_every, settings.timesteps, progress),
+            callback=_Checkpoints(directory, checkpoint_every, settings.timesteps, progress, max_seconds),
             reset_num_timesteps=done_before is None,
             tb_log_name=directory.name,
         )

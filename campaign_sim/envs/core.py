@@ -173,6 +173,21 @@ class CampaignCore:
         self.budget_left[:] = 0.0
         self.budget_total[:] = 0.0
 
+    def snapshot(self) -> tuple[np.ndarray, ...]:
+        """Copies of everything a step changes (the dynamic state and the budget), for lookahead."""
+        return (
+            *(np.copy(v) for v in vars(self.state).values()),
+            self.budget_left.copy(),
+            self.budget_total.copy(),
+        )
+
+    def restore(self, saved: tuple[np.ndarray, ...]) -> None:
+        """Go back to a ``snapshot`` (in place: compiled passes hold no copies, arrays stay put)."""
+        for target, values in zip(
+            (*vars(self.state).values(), self.budget_left, self.budget_total), saved, strict=True
+        ):
+            np.copyto(target, values)
+
     def restart(self, rows: np.ndarray) -> None:
         """New episodes in ``rows``, keyed by hashing the previous keys (no seed needed)."""
         self.start(rows, next_key(self.keys[rows]))
