@@ -1,0 +1,1 @@
+"""Off-policy evaluation over arrays: estimators, intervals, diagnostics, the launch gate."""

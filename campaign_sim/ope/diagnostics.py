@@ -1,0 +1,42 @@
+"""Is the log able to say anything about this policy? Weights, effective sample size, support."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from campaign_sim.ope.estimators import LoggedBandit
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    rows: int
+    ess: float  # (sum w)^2 / sum w^2: how many logged rows the estimate is worth
+    ess_share: float
+    max_weight: float
+    mean_weight: float  # ~1 when propensities are right and the policy is in support
+    zero_probability_share: float  # logged rows the candidate would never take
+    support_violation_mass: float | None  # candidate mass on actions the logger never takes (None: unknown)
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return asdict(self)
+
+
+def diagnose(d: LoggedBandit, *, logging_probs: np.ndarray | None = None) -> Diagnostics:
+    """``logging_probs`` (n, A): the logging policy's full distribution, when known, to measure
+    the candidate's mass where the logger has none (support violations)."""
+    w = d.weight
+    ess = float(w.sum() ** 2 / max((w**2).sum(), 1e-300))
+    violation = None
+    if logging_probs is not None:
+        violation = float((d.target * (logging_probs <= 0)).sum(axis=1).mean())
+    return Diagnostics(
+        rows=d.n,
+        ess=ess,
+        ess_share=ess / d.n,
+        max_weight=float(w.max()),
+        mean_weight=float(w.mean()),
+        zero_probability_share=float((d.target[np.arange(d.n), d.action] == 0).mean()),
+        support_violation_mass=violation,
+    )
