@@ -59,13 +59,7 @@ def training_progress(
     if quiet:
         yield lambda *_: None
         return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[note]}"),
-        TimeElapsedColumn(),
-    )
+    columns = _bar_columns()
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(description, total=total, note="")
 
@@ -86,13 +80,7 @@ def agent_progress(
     if quiet:
         yield None
         return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[note]}"),
-        TimeElapsedColumn(),
-    )
+    columns = _bar_columns()
     with Progress(*columns, console=err_console) as bars:
 
         def bar(name: str) -> Callable[[int, int, float, float], None]:
@@ -105,6 +93,16 @@ def agent_progress(
             return tick
 
         yield bar
+
+
+def _bar_columns() -> tuple:
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+    )
 
 
 def print_json(payload: Any) -> None:

@@ -212,3 +212,15 @@ def test_fit_bad_input_exit_2(tmp_path, canonical_csv):
     assert result.exit_code == 2 and "file not found" in result.output
     result = invoke("fit", "--logs", canonical_csv, "--out", tmp_path / "r", "--set", "world.ensemble=0")
     assert result.exit_code == 2 and "world.ensemble: expected an integer >= 1" in result.output
+
+
+def test_train_rejects_an_unknown_algorithm_in_one_line_with_exit_2(tmp_path):
+    result = invoke("train", "--out", tmp_path / "run", "--algo", "sac", "--timesteps", "10")
+    assert result.exit_code == 2
+    assert "'sac'" in result.output and "ppo, a2c, dqn, maskable-ppo" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_train_a_fitted_world_that_does_not_exist_fails_cleanly(tmp_path):
+    result = invoke("train", "--out", tmp_path / "run", "--world", tmp_path / "missing", "--timesteps", "10")
+    assert result.exit_code == 2 and "Traceback" not in result.output
