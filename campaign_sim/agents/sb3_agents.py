@@ -100,8 +100,11 @@ class MaskedDQN(DQN):
 
     def _sample_action(self, learning_starts: int, action_noise=None, n_envs: int = 1):
         allowed = self.env.action_masks()
-        if self.num_timesteps < learning_starts or np.random.rand() < self.exploration_rate:
-            scores = np.random.rand(*allowed.shape)  # uniform over the allowed actions
+        if getattr(self, "_explore_rng", None) is None:  # seeded by the agent's seed, not numpy's global
+            self._explore_rng = np.random.default_rng(self.seed)
+        rng = self._explore_rng
+        if self.num_timesteps < learning_starts or rng.random() < self.exploration_rate:
+            scores = rng.random(allowed.shape)  # uniform over the allowed actions
         else:
             with torch.no_grad():
                 scores = self.q_net(torch.as_tensor(self._last_obs, device=self.device)).cpu().numpy()

@@ -118,3 +118,16 @@ def test_training_killed_with_sigkill_resumes_to_the_requested_total(tmp_path):
     meta = json.loads((agent / AGENT_META).read_text())
     assert meta["trained_timesteps"] >= total
     assert load_model("ppo", agent / MODEL).num_timesteps == meta["trained_timesteps"]
+
+
+def test_masked_dqn_exploration_is_seeded_by_the_agent_seed():
+    def actions(seed: int) -> np.ndarray:
+        settings = TrainSettings(algo="dqn", timesteps=1, n_envs=128, seed=seed)
+        env = make_vec_env(WORLD, settings)
+        model = build_model(settings, env)
+        model._last_obs = env.reset()
+        np.random.seed(seed + 99)  # numpy's global state must not matter
+        return model._sample_action(learning_starts=10**9, n_envs=128)[0]
+
+    np.testing.assert_array_equal(actions(3), actions(3))
+    assert (actions(3) != actions(4)).any()
