@@ -23,6 +23,7 @@ from campaign_sim.cli.common import (
     print_json,
     training_progress,
 )
+from campaign_sim.cli.copy_commands import copy_app, segment
 from campaign_sim.cli.data_commands import data_app
 from campaign_sim.core.atomic import write_text_atomic
 from campaign_sim.core.errors import CampaignSimError, InputError
@@ -53,6 +54,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_app, name="data")
+app.add_typer(copy_app, name="copy")
+app.command("segment")(segment)
 
 
 def _version(value: bool) -> None:

@@ -44,6 +44,9 @@ class Encoding:
     state_std: tuple[float, ...]
     action_table: np.ndarray  # (n_actions, action_dim) float32
     action_columns: tuple[str, ...]
+    # (1 + pcs, embedding dim): the embedding mean, then the scaled PCA projection; None when
+    # copies are one-hot ids. It lets a copy the log never shows be encoded like the others.
+    copy_basis: np.ndarray | None = None
 
     @property
     def input_dim(self) -> int:
@@ -103,8 +106,36 @@ class Encoding:
             "action_columns": list(self.action_columns),
         }
 
+    def copy_action_rows(self, embeddings: np.ndarray, discount: float, channel: str) -> np.ndarray:
+        """(n_copies, action_dim) action-block rows for new copy texts sent with this offer.
+
+        The flat-action one-hot part (if any) is the mean over the known copies' rows for the same
+        discount and channel: a new copy is "one of those", its own id never seen.
+        """
+        if self.copy_basis is None:
+            raise ValueError("this world encodes copies as ids, not text: refit it with a copy library")
+        coords = (np.asarray(embeddings, dtype=np.float64) - self.copy_basis[0]) @ self.copy_basis[1:].T
+        columns = list(self.action_columns)
+        rows = np.zeros((len(coords), len(columns)), dtype=np.float32)
+        rows[:, columns.index("discount")] = discount
+        rows[:, columns.index("contacted")] = 1.0
+        rows[:, columns.index(f"channel={channel}")] = 1.0 if f"channel={channel}" in columns else 0.0
+        first_pc = columns.index("copy_pc1")
+        rows[:, first_pc : first_pc + coords.shape[1]] = coords
+        hot = [i for i, c in enumerate(columns) if c.startswith("action=")]
+        if hot:
+            same_offer = (
+                np.isclose(self.action_table[:, columns.index("discount")], discount)
+                & (self.action_table[:, columns.index("contacted")] == 1.0)
+                & (self.action_table[:, columns.index(f"channel={channel}")] == 1.0)
+            )
+            rows[:, hot] = self.action_table[same_offer][:, hot].mean(axis=0)
+        return rows
+
     @classmethod
-    def from_dict(cls, raw: dict[str, Any], action_table: np.ndarray) -> Encoding:
+    def from_dict(
+        cls, raw: dict[str, Any], action_table: np.ndarray, copy_basis: np.ndarray | None = None
+    ) -> Encoding:
         return cls(
             tuple(raw["numeric"]),
             tuple(raw["log_scaled"]),
@@ -116,6 +147,7 @@ class Encoding:
             tuple(raw["state_std"]),
             action_table,
             tuple(raw["action_columns"]),
+            copy_basis,
         )
 
 
@@ -132,7 +164,7 @@ def fit_encoding(
     categorical = {
         c: tuple(sorted(frame.get_column(c).drop_nulls().unique().to_list())) for c in log.categorical
     }
-    table, columns = action_table(config, copy_embeddings=copy_embeddings, copy_dims=copy_dims)
+    table, columns, basis = action_table(config, copy_embeddings=copy_embeddings, copy_dims=copy_dims)
     return Encoding(
         tuple(numeric),
         tuple(log_scaled),
@@ -144,16 +176,17 @@ def fit_encoding(
         state_std,
         table,
         columns,
+        basis,
     )
 
 
 def action_table(
     config: CampaignConfig, *, copy_embeddings: dict[str, np.ndarray] | None, copy_dims: int
-) -> tuple[np.ndarray, tuple[str, ...]]:
-    """(n_actions, dim) encoding of every flat action, and its column names."""
+) -> tuple[np.ndarray, tuple[str, ...], np.ndarray | None]:
+    """(n_actions, dim) encoding of every flat action, its column names and the copy basis."""
     actions = config.actions
     n_d, n_c, n_k = actions.shape
-    copy_vectors, copy_names = _copy_vectors(actions.copies, copy_embeddings, copy_dims)
+    copy_vectors, copy_names, basis = _copy_vectors(actions.copies, copy_embeddings, copy_dims)
     rows = []
     for d, discount in enumerate(actions.discounts):
         for c, channel in enumerate(actions.channels):
@@ -168,22 +201,22 @@ def action_table(
     names = ["discount", "contacted", *[f"channel={c}" for c in actions.channels[1:]], *copy_names]
     if actions.n_actions <= MAX_ACTION_ONE_HOT:
         names += [f"action={i}" for i in range(actions.n_actions)]
-    return np.asarray(rows, dtype=np.float32), tuple(names)
+    return np.asarray(rows, dtype=np.float32), tuple(names), basis
 
 
 def _copy_vectors(
     copies: tuple[str, ...], embeddings: dict[str, np.ndarray] | None, dims: int
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """Copy texts as PCA coordinates of their embeddings (unit variance), else one-hot ids."""
     if not embeddings or not all(c in embeddings for c in copies):
-        return np.eye(len(copies)), [f"copy={c}" for c in copies]
+        return np.eye(len(copies)), [f"copy={c}" for c in copies], None
     matrix = np.stack([np.asarray(embeddings[c], dtype=np.float64) for c in copies])
     centred = matrix - matrix.mean(axis=0)
     _, singular, components = np.linalg.svd(centred, full_matrices=False)
     keep = max(1, min(dims, int((singular > 1e-8 * max(singular.max(), 1e-12)).sum())))
-    coords = centred @ components[:keep].T
-    coords /= coords.std(axis=0) + 1e-12
-    return coords, [f"copy_pc{i + 1}" for i in range(keep)]
+    projection = components[:keep] / ((centred @ components[:keep].T).std(axis=0) + 1e-12)[:, None]
+    basis = np.vstack([matrix.mean(axis=0), projection])
+    return centred @ projection.T, [f"copy_pc{i + 1}" for i in range(keep)], basis
 
 
 def training_actions(log: CampaignLog) -> np.ndarray:

@@ -92,7 +92,7 @@ class FittedWorld:
         out = self.member_outputs(inputs)
         sigma = np.exp(self.weights["log_sigma"])[:, None]
         p_visit, p_conv = _sigmoid(out[..., 0]), _sigmoid(out[..., 1])
-        revenue = p_visit * p_conv * np.exp(out[..., 2] + sigma**2 / 2)
+        _, revenue = self._member_visit_revenue(out)
         contacted = self.contacted(action)
         if self.has_unsubscribe:
             p_unsub = np.where(contacted, _sigmoid(out[..., 3]).mean(axis=0), 0.0)
@@ -129,6 +129,35 @@ class FittedWorld:
         margin = self.config.economics.margin - self.discount_of(action)
         member_profit = r.member_revenue * margin - self.contact_cost_of(action)
         return member_profit.mean(axis=0), member_profit.std(axis=0)
+
+    def copy_lift(
+        self, embeddings: np.ndarray, *, discount: float, channel: str, shoppers: pl.DataFrame
+    ) -> dict[str, np.ndarray]:
+        """Predicted effect of sending each copy text (new or known) with this offer, against
+        no contact, averaged over ``shoppers``: (members, n_copies) arrays ``visit`` (change in
+        P(visit)) and ``profit`` (change in expected profit per shopper), one row per member."""
+        x = self.encoding.shopper_matrix(shoppers)
+        state = (
+            self.encoding.state_matrix(shoppers)
+            if all(c in shoppers.columns for c in self.encoding.state)
+            else np.zeros((len(x), len(self.encoding.state)), dtype=np.float32)
+        )
+        base_out = self.member_outputs(self.encoding.inputs(x, state, np.zeros(len(x), dtype=np.int64)))
+        base_visit, base_revenue = self._member_visit_revenue(base_out)
+        base_profit = (base_revenue * self.margin).mean(axis=1)
+        cost = self.config.economics.contact_cost.get(channel, 0.0)
+        visit, profit = [], []
+        for row in self.encoding.copy_action_rows(embeddings, discount, channel):
+            inputs = np.concatenate([x, state, np.broadcast_to(row, (len(x), len(row)))], axis=1)
+            member_visit, member_revenue = self._member_visit_revenue(self.member_outputs(inputs))
+            visit.append(member_visit.mean(axis=1) - base_visit.mean(axis=1))
+            profit.append((member_revenue * (self.margin - discount)).mean(axis=1) - cost - base_profit)
+        return {"visit": np.stack(visit, axis=1), "profit": np.stack(profit, axis=1)}
+
+    def _member_visit_revenue(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sigma = np.exp(self.weights["log_sigma"])[:, None]
+        p_visit = _sigmoid(out[..., 0])
+        return p_visit, p_visit * _sigmoid(out[..., 1]) * np.exp(out[..., 2] + sigma**2 / 2)
 
     # --- the environment's interface (simulators.interface.World) -------------------------
     @property
@@ -224,6 +253,8 @@ class FittedWorld:
             "action_table": self.encoding.action_table,
             "support": self.support.astype(np.int64),
         }
+        if self.encoding.copy_basis is not None:
+            tensors["copy_basis"] = np.asarray(self.encoding.copy_basis, dtype=np.float64)
         with atomic_path(directory / WEIGHTS_FILE) as tmp:
             save_file(tensors, str(tmp))
         meta = {
@@ -254,7 +285,9 @@ class FittedWorld:
         except (OSError, ValueError) as exc:
             raise InputError(f"{directory}: cannot read fitted world ({exc})") from None
         config = config_from_text(meta.pop("config_toml"), source=str(meta_path))
-        encoding = Encoding.from_dict(meta.pop("encoding"), tensors.pop("action_table"))
+        encoding = Encoding.from_dict(
+            meta.pop("encoding"), tensors.pop("action_table"), tensors.pop("copy_basis", None)
+        )
         support = tensors.pop("support")
         has_unsub = meta.pop("has_unsubscribe")
         meta.pop("format", None)

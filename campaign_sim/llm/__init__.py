@@ -1,0 +1,1 @@
+"""Copy generation, text encoders, guardrails, copy library and shopper profiles."""

@@ -1,0 +1,226 @@
+"""Copy workflows: generate a vetted copy library, score copies in a fitted world, profile shoppers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from campaign_sim.core.atomic import atomic_path, write_text_atomic
+from campaign_sim.core.config import CampaignConfig
+from campaign_sim.core.errors import InputError
+from campaign_sim.data.copies import load_copy_embeddings
+from campaign_sim.data.log import load_log
+from campaign_sim.data.text import TextEncoder
+from campaign_sim.llm.encoders import make_encoder
+from campaign_sim.llm.generators import CopyRequest, HFGenerator, TemplateGenerator
+from campaign_sim.llm.guardrails import DEFAULT_BANNED, Guardrails
+from campaign_sim.llm.library import LibraryBuild, build_library
+from campaign_sim.llm.profiles import segment_shoppers
+from campaign_sim.simulators.fitted.encoding import state_columns
+from campaign_sim.simulators.fitted.fit import shopper_population
+from campaign_sim.simulators.fitted.world import FittedWorld
+
+# The synthetic world's segments, described the way a CRM team would brief a copywriter.
+DEFAULT_PROFILES = {
+    "loyal": "regular buyers with high spend",
+    "deal_seeker": "shoppers who mostly buy on discount",
+    "email_fan": "shoppers who read and click our e-mails",
+    "mobile_first": "shoppers who mostly use the app",
+    "dormant": "shoppers who have not bought for months",
+}
+LIBRARY_FILE, PROFILES_FILE = "copies.parquet", "profiles.json"
+
+
+def copy_requests(
+    profiles: dict[str, str], *, discounts: Sequence[float], channels: Sequence[str], per_offer: int
+) -> list[CopyRequest]:
+    """Every (profile, discount, channel) offer, ``per_offer`` copies each."""
+    return [
+        CopyRequest(name, description, float(d), channel)
+        for name, description in profiles.items()
+        for d in discounts
+        for channel in channels
+        for _ in range(per_offer)
+    ]
+
+
+def load_profiles(path: str | Path | None) -> dict[str, str]:
+    """Profile name -> description, from ``campaign-sim segment`` output, else the defaults."""
+    if path is None:
+        return dict(DEFAULT_PROFILES)
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        return {p["key"]: p["description"] for p in raw["profiles"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not a profiles file from `campaign-sim segment` ({exc})") from None
+
+
+def make_generator(name: str):
+    """``template``, ``smollm2``, or ``auto`` (SmolLM2 when installed, else templates)."""
+    if name == "template":
+        return TemplateGenerator()
+    if name == "smollm2":
+        return HFGenerator()
+    if name == "auto":
+        try:
+            return HFGenerator()
+        except (InputError, ImportError):
+            return TemplateGenerator()
+    raise InputError(f"unknown generator {name!r}: expected 'template', 'smollm2' or 'auto'")
+
+
+@dataclass(frozen=True)
+class CopyGenerated:
+    path: Path
+    build: LibraryBuild
+    summary: dict[str, Any]
+
+
+def run_copy_generate(
+    out: str | Path,
+    *,
+    requests: Sequence[CopyRequest],
+    generator: str = "template",
+    encoder: str | TextEncoder = "hashing",
+    banned: Sequence[str] = DEFAULT_BANNED,
+    retries: int = 3,
+    seed: int = 0,
+) -> CopyGenerated:
+    """Write ``out/copies.parquet`` (every row passed the guardrails) and a JSON summary."""
+    out = Path(out)
+    model = make_generator(generator)
+    text_encoder = make_encoder(encoder) if isinstance(encoder, str) else encoder
+    build = build_library(
+        requests,
+        generator=model,
+        encoder=text_encoder,
+        guardrails=Guardrails(tuple(banned)),
+        seed=seed,
+        retries=retries,
+    )
+    path = out / LIBRARY_FILE
+    with atomic_path(path) as tmp:
+        build.frame.write_parquet(tmp)
+    summary = {
+        "library": str(path),
+        "copies": build.frame.height,
+        "requested": len(requests),
+        "generator": model.name,
+        "model": model.model,
+        "encoder": text_encoder.name,
+        "generated": build.generated,
+        "acceptance_rate": round(build.acceptance_rate, 4),
+        "template_fallbacks": build.fallbacks,
+        "dropped_as_duplicates": build.dropped,
+        "seconds": round(build.seconds, 2),
+        "rejections": [{"text": t, "reasons": list(r)} for t, r in build.rejected[:50]],
+    }
+    if getattr(model, "tokens_generated", 0):
+        summary["ms_per_token"] = round(1000 * model.seconds / model.tokens_generated, 2)
+    write_text_atomic(out / "copy_generation.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return CopyGenerated(path, build, summary)
+
+
+def run_copy_score(
+    world_dir: str | Path,
+    library: str | Path,
+    *,
+    encoder: str | TextEncoder = "hashing",
+    by: str | None = None,
+    top: int = 3,
+) -> pl.DataFrame:
+    """Rank the library's copies per shopper group by predicted incremental profit (ensemble
+    mean, with the 95% range across ensemble members), next to the predicted visit lift."""
+    world = FittedWorld.load(world_dir)
+    text_encoder = make_encoder(encoder) if isinstance(encoder, str) else encoder
+    frame = pl.read_parquet(library)
+    embeddings = load_copy_embeddings(library, encoder=text_encoder)
+    population = world.population
+    if population is None:
+        raise InputError(f"{world_dir}: the world has no shopper population to score copies on")
+    by = by or ("segment" if "segment" in population.columns else None)
+    if by is not None and by not in population.columns:
+        raise InputError(f"{world_dir}: column {by!r} is not a shopper feature (have {population.columns})")
+    groups = population.partition_by(by, as_dict=True) if by else {("all",): population}
+    rows = []
+    for row in frame.iter_rows(named=True):
+        channel = row.get("channel") or "email"
+        channel = "email" if channel == "any" else channel
+        if channel not in world.channels:
+            raise InputError(
+                f"{library}: copy {row['copy_id']!r} is for channel {channel!r}, not in the world"
+            )
+        vector = embeddings[str(row["copy_id"])][None, :]
+        for key, shoppers in sorted(groups.items(), key=lambda kv: str(kv[0])):
+            lift = world.copy_lift(
+                vector, discount=float(row.get("discount") or 0.0), channel=channel, shoppers=shoppers
+            )
+            profit, visit = lift["profit"][:, 0], lift["visit"][:, 0]
+            rows.append(
+                {
+                    "group": str(key[0]),
+                    "copy_id": str(row["copy_id"]),
+                    "channel": channel,
+                    "discount": float(row.get("discount") or 0.0),
+                    "text": row["text"],
+                    "profit_lift": float(profit.mean()),
+                    "profit_low": float(np.quantile(profit, 0.025)),
+                    "profit_high": float(np.quantile(profit, 0.975)),
+                    "visit_lift": float(visit.mean()),
+                }
+            )
+    scores = pl.DataFrame(rows).sort(["group", "profit_lift"], descending=[False, True])
+    scores = scores.with_columns(
+        pl.col("profit_lift").rank("ordinal", descending=True).over("group").alias("rank")
+    )
+    with atomic_path(Path(world_dir) / "copy_scores.parquet") as tmp:
+        scores.write_parquet(tmp)
+    return scores.filter(pl.col("rank") <= top)
+
+
+def run_segment(
+    logs: str | Path, config: CampaignConfig, *, out: str | Path, k: int = 5, seed: int = 0
+) -> dict[str, Any]:
+    """Cluster the log's shoppers into ``k`` named profiles; write profiles.json and the
+    customer -> profile table."""
+    log = load_log(logs, config)
+    shoppers = shopper_population(log) if log.frame.height else log.frame
+    dynamic = set(state_columns(config))
+    numeric = [c for c in log.numeric_features if c not in dynamic and not c.startswith("consent_")]
+    categorical = [c for c in log.categorical if c not in dynamic]
+    if not numeric and not categorical:
+        raise InputError(f"{logs}: the log has no shopper features to profile on")
+    if shoppers.height < k:
+        raise InputError(f"{logs}: {shoppers.height} shoppers cannot form {k} profiles")
+    labels, profiles = segment_shoppers(shoppers, numeric=numeric, categorical=categorical, k=k, seed=seed)
+    out = Path(out)
+    summary = {
+        "source": str(logs),
+        "k": k,
+        "seed": seed,
+        "features": numeric + categorical,
+        "profiles": [
+            {
+                "key": f"profile_{i + 1}",
+                "name": p.name,
+                "size": p.size,
+                "share": round(p.share, 4),
+                "description": p.description,
+                "means": {c: round(v, 4) for c, v in p.means.items()},
+            }
+            for i, p in enumerate(profiles)
+        ],
+    }
+    table = shoppers.select("customer_id").with_columns(
+        pl.Series("profile", [f"profile_{i + 1}" for i in labels])
+    )
+    with atomic_path(out / "profiles.parquet") as tmp:
+        table.write_parquet(tmp)
+    write_text_atomic(out / PROFILES_FILE, json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return summary

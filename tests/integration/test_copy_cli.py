@@ -1,0 +1,95 @@
+"""`campaign-sim segment`, `copy generate` and `copy score` end to end on a small fitted world."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from campaign_sim.cli.app import app
+from campaign_sim.llm.guardrails import Guardrails
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("copy")
+    assert invoke("data", "generate", "--out", root / "data", "-n", "1500", "-t", "3", "-q").exit_code == 0
+    args = ["--set", "world.ensemble=2", "--set", "world.max_epochs=2", "--set", "world.hidden=[16]", "-q"]
+    result = invoke(
+        "fit",
+        "--logs",
+        root / "data" / "log.parquet",
+        "-c",
+        root / "data" / "config.toml",
+        "--out",
+        root / "run",
+        *args,
+    )
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_segment_writes_named_profiles(fitted):
+    result = invoke(
+        "segment",
+        fitted / "data" / "log.parquet",
+        "-c",
+        fitted / "data" / "config.toml",
+        "--out",
+        fitted / "prof",
+        "--k",
+        "4",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert len(summary["profiles"]) == 4 and sum(p["size"] for p in summary["profiles"]) == 1500
+    assert all(p["description"] and p["name"] for p in summary["profiles"])
+    table = pl.read_parquet(fitted / "prof" / "profiles.parquet")
+    assert table.height == 1500 and table["profile"].n_unique() == 4
+
+
+def test_generate_then_score_copies(fitted):
+    out = fitted / "copy"
+    result = invoke("copy", "generate", "--out", out, "--per-offer", "2", "--discounts", "0,0.1", "--json")
+    assert result.exit_code == 0, result.output
+    library = pl.read_parquet(out / "copies.parquet")
+    assert library.height == json.loads(result.output)["copies"] > 0
+    for row in library.iter_rows(named=True):
+        assert Guardrails().check(row["text"], discount=row["discount"], channel=row["channel"]) == ()
+    scored = invoke(
+        "copy",
+        "score",
+        "--world",
+        fitted / "run" / "world",
+        "--library",
+        out / "copies.parquet",
+        "--json",
+        "--top",
+        "2",
+    )
+    assert scored.exit_code == 0, scored.output
+    rows = json.loads(scored.output)
+    assert {r["group"] for r in rows} == {"loyal", "deal_seeker", "email_fan", "mobile_first", "dormant"}
+    for r in rows:
+        assert r["profit_low"] <= r["profit_lift"] <= r["profit_high"] and r["rank"] <= 2
+
+
+def test_bad_copy_inputs_exit_2_in_one_line(fitted):
+    for args in (
+        ("copy", "generate", "--out", fitted / "x", "--discounts", "0,abc"),
+        ("copy", "generate", "--out", fitted / "x", "--generator", "gpt9"),
+        ("copy", "score", "--world", fitted / "run" / "world", "--library", fitted / "none.parquet"),
+        ("copy", "score", "--world", fitted / "nope", "--library", fitted / "copy" / "copies.parquet"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
