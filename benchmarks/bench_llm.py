@@ -32,11 +32,11 @@ from campaign_sim.llm.copy_pool import copy_pool  # noqa: E402
 from campaign_sim.llm.encoders import MiniLMEncoder  # noqa: E402
 from campaign_sim.llm.generators import HFGenerator, ensure_converted  # noqa: E402
 from campaign_sim.llm.library import build_library  # noqa: E402
-from campaign_sim.workflows.copywriting import DEFAULT_PROFILES, copy_requests  # noqa: E402
 from campaign_sim.simulators.fitted.fit import fit_world  # noqa: E402
 from campaign_sim.simulators.synthetic.generate import generate_log  # noqa: E402
 from campaign_sim.simulators.synthetic.truth import SEGMENTS  # noqa: E402
 from campaign_sim.simulators.synthetic.world import SyntheticWorld  # noqa: E402
+from campaign_sim.workflows.copywriting import DEFAULT_PROFILES, copy_requests  # noqa: E402
 
 LOGGED, UNSEEN = 40, 20
 
@@ -128,7 +128,9 @@ def generation(per_offer: int) -> dict:
     started = time.perf_counter()
     generator = HFGenerator()
     load_seconds = time.perf_counter() - started
-    requests = copy_requests(DEFAULT_PROFILES, discounts=(0.0, 0.1, 0.2), channels=("email", "sms", "push"), per_offer=per_offer)
+    requests = copy_requests(
+        DEFAULT_PROFILES, discounts=(0.0, 0.1, 0.2), channels=("email", "sms", "push"), per_offer=per_offer
+    )
     build = build_library(requests, generator=generator, encoder=MiniLMEncoder(), seed=0)
     from_model = int((build.frame.get_column("generator") == generator.name).sum())
     return {
@@ -195,7 +197,9 @@ def main() -> None:
             f"| ms per generated token (batch 16) | {gen['ms_per_token']} | - |",
             f"| template fallbacks | {gen['template_fallbacks']} of {gen['requests']} | - |",
             "",
-            "Rejections by reason: " + ", ".join(f"{k} {v}" for k, v in gen["rejection_reasons"].items()) + ".",
+            "Rejections by reason: "
+            + ", ".join(f"{k} {v}" for k, v in gen["rejection_reasons"].items())
+            + ".",
         ]
     record("llm", "\n".join(lines), {"text_aware": response, "generation": gen})
 

@@ -60,8 +60,11 @@ def run_policy(
     seed: int,
     periods: int | None = None,
     learn: Learner | None = None,
+    on_step: Callable[[int, np.ndarray, np.ndarray, dict[str, np.ndarray]], None] | None = None,
 ) -> Episodes:
-    """Play one campaign per slot of ``core`` under ``policy``; the same seed, the same shoppers."""
+    """Play one campaign per slot of ``core`` under ``policy``; the same seed, the same shoppers.
+
+    ``on_step`` sees every period's actions (the report's strategy pages are drawn from it)."""
     n, shape = core.n, core.shape
     core.clear()
     core.start(np.arange(n), key_from(np.random.default_rng([seed, 0]), n))
@@ -69,12 +72,14 @@ def run_policy(
     attach(policy, core)
     totals = {f.name: np.zeros(n) for f in fields(Episodes)}
     active = np.ones(n, dtype=bool)
-    for _ in range(periods or core.settings.horizon):
+    for period in range(periods or core.settings.horizon):
         obs, masks = core.observe(), core.action_masks()
         flat = np.where(active, sample_actions(policy.action_probs(obs, masks), choices.random(n)), 0)
         reward, terminated, truncated, info = core.step(unflatten(flat, shape))
         if learn is not None:
             learn(obs, flat, reward, active)
+        if on_step is not None:  # (period, flat actions, rows still in the campaign, step info)
+            on_step(period, flat, active.copy(), info)
         for name, values in (
             ("profit", info["profit"]),
             ("expected_profit", info["expected_profit"]),

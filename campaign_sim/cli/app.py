@@ -175,11 +175,15 @@ def demo(
     path: Annotated[Path, typer.Option("--path", help="Hillstrom CSV for the real-data check.")] = Path(
         "../shared/data/hillstrom/hillstrom.csv"
     ),
-    fast: Annotated[bool, typer.Option("--fast", help="Smaller history and ensemble.")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="Smaller history, ensemble and training.")] = False,
+    generator: Annotated[
+        str,
+        typer.Option("--generator", help="Copy generator: auto (SmolLM2 when installed), smollm2, template."),
+    ] = "auto",
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the whole run.")] = 0,
     quiet: QuietOption = False,
 ) -> None:
-    """Run the pipeline end to end, as far as it exists: history -> world -> fidelity."""
+    """The whole pipeline: history -> fitted world -> copy -> PPO + baselines -> report."""
     from campaign_sim.core.config import WorldConfig
     from campaign_sim.workflows.demo import FAST_ENSEMBLE, run_demo
 
@@ -188,10 +192,39 @@ def demo(
             err_console.print(f"[bold]>[/bold] {message}")
 
     members = FAST_ENSEMBLE if fast else WorldConfig().ensemble
-    with training_progress("fitting", total=members, quiet=quiet) as tick:
-        result = run_demo(out=out, hillstrom=path, fast=fast, seed=seed, on_stage=stage, on_progress=tick)
+    with (
+        training_progress("fitting", total=members, quiet=quiet) as tick,
+        agent_progress(quiet=quiet) as bar,
+    ):
+        result = run_demo(
+            out=out,
+            hillstrom=path,
+            fast=fast,
+            seed=seed,
+            on_stage=stage,
+            on_progress=tick,
+            agent_progress=bar,
+            generator=generator,
+        )
     for line in result.lines:
         out_console.print(line, markup=False, soft_wrap=True)
+
+
+@app.command()
+def report(
+    run: Annotated[Path, typer.Argument(help="Run directory (after `campaign-sim train --out RUN`).")],
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the replays and resampling.")] = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Write RUN/report/{report.pdf, one PNG per page, summary.json}."""
+    from campaign_sim.cli.common import progress
+    from campaign_sim.workflows.report import run_report
+
+    if not run.is_dir():
+        raise InputError(f"{run}: no such run directory")
+    with progress(f"writing the strategy report of {run}", quiet=quiet):
+        paths = run_report(run, seed=seed)
+    out_console.print(f"report: {paths['pdf']} (+ {len(paths) - 2} PNGs, {paths['summary']})", markup=False)
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
-"""The demo pipeline, as far as it exists: synthetic history -> fitted world -> fidelity,
-plus the real Hillstrom RCT through its adapter."""
+"""The demo pipeline: synthetic history -> fitted world -> copy library -> agents and
+baselines -> strategy report, plus the real Hillstrom RCT through its adapter."""
 
 from __future__ import annotations
 
@@ -12,11 +12,21 @@ from campaign_sim.core.atomic import write_text_atomic
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.describe import describe_log
 from campaign_sim.data.log import load_log
+from campaign_sim.workflows.copywriting import (
+    DEFAULT_PROFILES,
+    copy_requests,
+    run_copy_generate,
+    run_copy_score,
+)
 from campaign_sim.workflows.fit import run_fit
 from campaign_sim.workflows.generate import run_generate
+from campaign_sim.workflows.report import run_report
+from campaign_sim.workflows.train import TrainRequest, run_train
 
 DEMO_CUSTOMERS, DEMO_PERIODS = 10_000, 12
 FAST_CUSTOMERS, FAST_ENSEMBLE = 3_000, 3
+DEMO_TIMESTEPS, FAST_TIMESTEPS = 150_000, 30_000
+DEMO_EVAL_SHOPPERS, FAST_EVAL_SHOPPERS = 4_000, 1_000
 
 
 @dataclass(frozen=True)
@@ -35,8 +45,12 @@ def run_demo(
     seed: int = 0,
     on_stage: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int, float], None] | None = None,
+    agent_progress=None,
+    generator: str = "auto",
 ) -> DemoResult:
-    """Generate a history from the synthetic world, fit a world to it, check it; then Hillstrom."""
+    """History from the synthetic world, a fitted world, copy, agents, the report; then Hillstrom.
+
+    ``stages`` in the result's timing say where the time went."""
     out = Path(out)
     stage = on_stage or (lambda _: None)
     customers = FAST_CUSTOMERS if fast else DEMO_CUSTOMERS
@@ -51,6 +65,38 @@ def run_demo(
         f"history: {generated.rows:,} logged decisions under business-as-usual ({generated.paths['log']})",
         *fit.lines(),
     ]
+    generator = "template" if fast else generator
+    stage(f"writing a copy library per shopper profile ({generator} generator, guardrails on)")
+    requests = copy_requests(DEFAULT_PROFILES, discounts=(0.0, 0.1), channels=("email",), per_offer=1)
+    copies = run_copy_generate(out / "copy", requests=requests, generator=generator, seed=seed)
+    run_copy_score(out / "world", copies.path)
+    lines.append(
+        f"copy: {copies.summary['copies']} copies by {copies.summary['generator']} "
+        f"(acceptance {copies.summary['acceptance_rate']:.0%}) scored per profile in the fitted world"
+    )
+    stage("training PPO in the fitted world (pessimism on) and evaluating every baseline")
+    request = TrainRequest(
+        world=str(out / "world"),
+        out=out,
+        algos=("ppo",),
+        timesteps=FAST_TIMESTEPS if fast else DEMO_TIMESTEPS,
+        seeds=1,
+        seed=seed,
+        eval_shoppers=FAST_EVAL_SHOPPERS if fast else DEMO_EVAL_SHOPPERS,
+    )
+    trained = run_train(request, progress=agent_progress)
+    lines += list(trained.lines)
+    stage("writing the strategy report")
+    report = run_report(out, seed=seed)
+    summary = json.loads(report["summary"].read_text(encoding="utf-8"))
+    head, diff = summary["headline"], summary["headline"]["difference"]
+    lines += [
+        f"recommended: {summary['recommended']} -> {summary['verdict']['verdict']}; expected profit per "
+        f"shopper {head['profit']['mean']:.3f} vs {summary['baseline']} {head['baseline_profit']['mean']:.3f} "
+        f"({diff['mean']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}])",
+        *[f"  {reason}" for reason in summary["verdict"]["reasons"]],
+        f"report: {report['pdf']}",
+    ]
     if hillstrom is not None and Path(hillstrom).exists():
         stage("validating the Hillstrom RCT")
         summary = describe_log(load_log(hillstrom, resolve_config(dataset="hillstrom")))
@@ -63,5 +109,4 @@ def run_demo(
                 f"  {arm['copy_id'] or 'no e-mail':>9}: {visit['mean']:.3f} "
                 f"[{visit['ci95'][0]:.3f}, {visit['ci95'][1]:.3f}], n={arm['rows']:,}"
             )
-    lines.append("next stages (environment, agents, off-policy evaluation, report) arrive with their issues")
     return DemoResult(out, tuple(lines))

@@ -1,0 +1,239 @@
+"""Render a strategy report from its summary: a multi-page PDF, one PNG per figure, summary.json.
+
+Everything shown comes from ``summary`` (which is written beside the PDF), so the report can
+be rebuilt from saved results. The PDF carries no dates: same summary, same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.backends.backend_pdf import PdfPages
+
+from campaign_sim.core.atomic import atomic_path, write_text_atomic
+from campaign_sim.reports.fidelity_plots import plot_arm_agreement, plot_calibration
+from campaign_sim.reports.plots import (
+    plot_action_mix,
+    plot_copy_ranking,
+    plot_learning_curves,
+    plot_lines,
+    plot_policy_values,
+    plot_profit_distribution,
+)
+from campaign_sim.reports.style import save_png
+
+PAGE = (11.0, 8.5)  # US letter, landscape
+PDF_METADATA = {"Creator": "campaign-sim", "Producer": "campaign-sim", "CreationDate": None, "ModDate": None}
+PAGE_TITLES = (
+    "Executive summary",
+    "Policy comparison",
+    "Strategy",
+    "Copy",
+    "Risk",
+    "Evidence quality",
+    "Data and assumptions",
+)
+
+
+def render_report(summary: dict[str, Any], out: str | Path) -> dict[str, Path]:
+    """Write report.pdf, the PNGs and summary.json under ``out``; return their paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = [
+        ("1_executive_summary", _executive(summary)),
+        ("2_policy_comparison", _comparison(summary)),
+        ("3_strategy", _strategy(summary)),
+        ("4_copy", _copy(summary)),
+        ("5_risk", _risk(summary)),
+        ("6_evidence", _evidence(summary)),
+        ("7_data_assumptions", _data(summary)),
+    ]
+    paths = {"pdf": out / "report.pdf", "summary": out / "summary.json"}
+    with plt.rc_context({"pdf.fonttype": 42, "svg.hashsalt": "campaign-sim"}):
+        with atomic_path(paths["pdf"]) as tmp, PdfPages(tmp, metadata=PDF_METADATA) as pdf:
+            for _, figure in figures:
+                pdf.savefig(figure)
+        for name, figure in figures:
+            paths[name] = save_png(figure, out / f"{name}.png")
+    write_text_atomic(paths["summary"], json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return paths
+
+
+# --- pages -------------------------------------------------------------------------------
+def _page(number: int, summary: dict[str, Any]) -> plt.Figure:
+    figure = plt.figure(figsize=PAGE)
+    figure.text(0.04, 0.955, f"{number}. {PAGE_TITLES[number - 1]}", fontsize=16, weight="bold")
+    figure.text(
+        0.96,
+        0.96,
+        f"campaign-sim strategy report - {summary['title']}",
+        fontsize=8,
+        ha="right",
+        color="#555555",
+    )
+    return figure
+
+
+def _text(
+    figure: plt.Figure, lines: list[str], *, top: float = 0.89, left: float = 0.05, size: float = 9.5
+) -> None:
+    wrapped = [w for line in lines for w in (textwrap.wrap(line, 150, subsequent_indent="    ") or [""])]
+    figure.text(
+        left, top, "\n".join(wrapped), fontsize=size, va="top", family="DejaVu Sans Mono", linespacing=1.45
+    )
+
+
+def _interval(value: dict[str, float], fmt: str = "{:,.3f}") -> str:
+    return f"{fmt.format(value['mean'])} [{fmt.format(value['low'])}, {fmt.format(value['high'])}]"
+
+
+def _executive(summary: dict[str, Any]) -> plt.Figure:
+    figure = _page(1, summary)
+    head, verdict = summary["headline"], summary["verdict"]
+    colour = "#009E73" if verdict["verdict"] == "GO" else "#D55E00"
+    figure.text(0.05, 0.86, f"Verdict: {verdict['verdict']}", fontsize=22, weight="bold", color=colour)
+    figure.text(
+        0.05,
+        0.82,
+        f"Recommended policy: {summary['recommended']}   (baseline: {summary['baseline']})",
+        fontsize=12,
+    )
+    lines = [
+        f"Values are per shopper over the {summary['horizon']}-period campaign, simulated {summary['evaluated_where']} "
+        f"on {summary['shoppers']:,} shoppers x {summary['seeds']} training seed(s); [..] = 95% interval.",
+        "",
+        f"Expected profit per shopper, recommended     {_interval(head['profit'])}",
+        f"Expected profit per shopper, business-as-usual {_interval(head['baseline_profit'])}",
+        f"Difference (paired, same shoppers)           {_interval(head['difference'], '{:+,.3f}')}",
+        f"Total for {head['population']:,} shoppers: {head['total_profit']:,.0f} vs {head['baseline_total']:,.0f} "
+        f"({head['total_difference']:+,.0f})",
+        "",
+        f"Discount spend per shopper   {head['discount_cost']:,.3f}   (business-as-usual {head['baseline_discount_cost']:,.3f})",
+        f"Contact cost per shopper     {head['contact_cost']:,.3f}   (business-as-usual {head['baseline_contact_cost']:,.3f})",
+        f"Return on spend (ROI)        {head['roi']:,.2f}   = profit / (discount spend + contact cost)",
+        f"Unsubscribes per shopper     {head['unsubscribes']:.4f}   (business-as-usual {head['baseline_unsubscribes']:.4f})",
+        "",
+        "Why:",
+        *[f"  - {reason}" for reason in verdict["reasons"]],
+    ]
+    _text(figure, lines, top=0.77)
+    return figure
+
+
+def _comparison(summary: dict[str, Any]) -> plt.Figure:
+    figure = _page(2, summary)
+    ax = figure.add_axes((0.22, 0.40, 0.72, 0.50))
+    plot_policy_values(summary["policies"], ax=ax)
+    lines = [
+        "policy                          where        expected profit [95%]          off-policy estimate"
+    ]
+    for row in summary["policies"]:
+        ope = row.get("off_policy") or "not estimated"
+        lines.append(f"{row['policy'][:30]:<31} {row['where']:<12} {_interval(row):<30} {ope}")
+    _text(figure, lines[:16], top=0.31, size=7.5)
+    return figure
+
+
+def _strategy(summary: dict[str, Any]) -> plt.Figure:
+    figure = _page(3, summary)
+    strategy = summary["strategy"]
+    plot_action_mix(strategy["mix"], ax=figure.add_axes((0.12, 0.56, 0.80, 0.32)))
+    plot_lines(
+        strategy["contact_rate"],
+        xlabel="campaign period",
+        ylabel="share of shoppers contacted",
+        title="Contact frequency over the horizon",
+        ax=figure.add_axes((0.07, 0.07, 0.38, 0.28)),
+    )
+    plot_lines(
+        strategy["cumulative_spend"],
+        xlabel="campaign period",
+        ylabel="cumulative spend per shopper (currency units)",
+        title="Budget spend: discounts + contact costs",
+        ax=figure.add_axes((0.56, 0.07, 0.38, 0.28)),
+    )
+    return figure
+
+
+def _copy(summary: dict[str, Any]) -> plt.Figure:
+    figure = _page(4, summary)
+    rows = summary["copy"]["top"]
+    if not rows:
+        _text(figure, ["No copy scores: the world was fitted without a copy library."])
+        return figure
+    plot_copy_ranking(rows, ax=figure.add_axes((0.30, 0.45, 0.64, 0.45)))
+    lines = [
+        f"Copy library: {summary['copy']['library']} ({summary['copy']['copies']} copies, generator {summary['copy']['generator']})"
+    ]
+    for r in rows:
+        text = r["text"].replace("\n", " / ")
+        lines.append(f"{r['group']} #{r['rank']} {r['copy_id']}: {text}")
+    _text(figure, lines, top=0.36, size=7)
+    return figure
+
+
+def _risk(summary: dict[str, Any]) -> plt.Figure:
+    figure = _page(5, summary)
+    risk = summary["risk"]
+    plot_profit_distribution(risk, ax=figure.add_axes((0.08, 0.30, 0.86, 0.58)))
+    lines = [
+        f"{risk['campaigns']:,} campaigns of {risk['campaign_shoppers']:,} shoppers, resampled from the simulated shoppers "
+        f"(seed {risk['seed']}). CVaR(5%) = mean profit of the worst 5% of campaigns.",
+        *[
+            f"{name:<24} mean {risk['mean'][name]:>12,.0f}   CVaR(5%) {risk['cvar5'][name]:>12,.0f}   "
+            f"P(loss vs baseline) {risk['p_worse_than_baseline'].get(name, 0.0):.1%}"
+            for name in risk["samples"]
+        ],
+    ]
+    _text(figure, lines, top=0.20, size=8)
+    return figure
+
+
+def _evidence(summary: dict[str, Any]) -> plt.Figure:
+    figure = _page(6, summary)
+    evidence = summary["evidence"]
+    fidelity = evidence.get("fidelity")
+    if fidelity:
+        plot_calibration(
+            fidelity["heads"]["visit"], name="visit", ax=figure.add_axes((0.06, 0.52, 0.25, 0.34))
+        )
+        plot_arm_agreement(fidelity["arms"], outcome="visit", ax=figure.add_axes((0.47, 0.52, 0.20, 0.34)))
+    plot_learning_curves(evidence["learning_curves"], ax=figure.add_axes((0.75, 0.52, 0.22, 0.34)))
+    lines = ["Off-policy evaluation on the logged history:"]
+    ope = evidence.get("ope")
+    lines += (
+        [f"  {k}: {v}" for k, v in ope.items()]
+        if ope
+        else ["  not run for this policy: sequential agents are checked in simulation only (see page 1)."]
+    )
+    if fidelity:
+        lines.append("Simulator fidelity on held-out customers (log-loss: model vs truth vs constant; ECE):")
+        for name, head in fidelity["heads"].items():
+            truth = f"{head['true_log_loss']:.4f}" if head.get("true_log_loss") is not None else "n/a"
+            lines.append(
+                f"  {name:<24} {head['log_loss']:.4f} vs {truth} vs {head['baseline_log_loss']:.4f}; ECE {head['ece']:.4f}"
+            )
+    _text(figure, lines, top=0.40, size=8)
+    return figure
+
+
+def _data(summary: dict[str, Any]) -> plt.Figure:
+    figure = _page(7, summary)
+    data = summary["data"]
+    lines = [
+        f"Log: {data['source']}",
+        f"  {data['rows']:,} decisions, {data['customers']:,} customers, {data['periods']} periods; "
+        f"contacted {data['contact_share']:.1%}; visit {data['visit_rate']:.3f}, conversion {data['conversion_rate']:.4f} per decision",
+        "",
+        "Assumptions:",
+        *[f"  - {a}" for a in summary["assumptions"]],
+        "",
+        "Config (resolved):",
+        *[f"  {line}" for line in summary["config_toml"].splitlines()[:40]],
+    ]
+    _text(figure, lines, size=7)
+    return figure

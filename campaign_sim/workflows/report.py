@@ -1,0 +1,315 @@
+"""Assemble a run's strategy report: every number shown is gathered here into ``summary.json``.
+
+Sources inside the run: the training evaluation (policies with paired intervals), the
+per-shopper episodes (risk), the fitted world (fidelity, copy scores, population), the
+tensorboard logs (learning curves), the resolved config. The strategy pages replay the
+recommended policy and business-as-usual on the same simulated shoppers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from campaign_sim.agents.evaluate import make_core, run_policy
+from campaign_sim.agents.sb3_agents import ALGORITHMS, SB3Policy, load_model
+from campaign_sim.core.errors import InputError
+from campaign_sim.core.runs import RunDir
+from campaign_sim.envs.worlds import ObservedThrough
+from campaign_sim.reports.render import render_report
+from campaign_sim.simulators.fitted.world import FittedWorld
+from campaign_sim.workflows.train import BASELINE_BAU, baselines, true_world_of
+
+NOT_DEPLOYABLE = ("oracle", "random")  # know the truth / are a floor, never recommended
+RISK_CAMPAIGNS, RISK_SHOPPERS = 2_000, 1_000
+STRATEGY_SHOPPERS = 4_000
+
+
+def run_report(run_dir: str | Path, *, seed: int = 0) -> dict[str, Path]:
+    """Write ``run_dir/report/{report.pdf, *.png, summary.json}``."""
+    run = RunDir(Path(run_dir))
+    summary = build_summary(run, seed=seed)
+    return render_report(summary, run.report)
+
+
+def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
+    path = run.evaluations / "train_evaluation.json"
+    if not path.exists():
+        raise InputError(f"{run.root}: no {path.name} (run `campaign-sim train --out {run.root}` first)")
+    evaluation = json.loads(path.read_text(encoding="utf-8"))
+    where = "true_world" if "true_world" in evaluation["evaluated_in"] else "world"
+    table = evaluation["evaluated_in"][where]
+    reference = table["reference"]
+    if reference is None:
+        raise InputError(f"{path}: no business-as-usual or rule baseline was evaluated to compare against")
+    recommended = _recommend(table["policies"], reference)
+    rec, base = table["policies"][recommended], table["policies"][reference]
+    world = FittedWorld.load(run.world) if (run.world / "world.json").exists() else None
+    population = (
+        world.population.height
+        if world is not None and world.population is not None
+        else evaluation["shoppers"]
+    )
+    config = run.load_config()
+    strategy = _strategy(run, evaluation, recommended, reference, world, seed=seed)
+    return {
+        "title": run.root.name,
+        "seed": seed,
+        "recommended": recommended,
+        "baseline": reference,
+        "evaluated_where": "in the true synthetic world"
+        if where == "true_world"
+        else f"in {evaluation['trained_in']}",
+        "horizon": config.constraints.horizon,
+        "shoppers": evaluation["shoppers"],
+        "seeds": evaluation["seeds"],
+        "verdict": _verdict(evaluation, recommended),
+        "headline": _headline(rec, base, population),
+        "policies": [
+            {"policy": name, "where": place, **row["expected_profit"]}
+            for place, t in evaluation["evaluated_in"].items()
+            for name, row in sorted(t["policies"].items(), key=lambda kv: -kv[1]["expected_profit"]["mean"])
+        ],
+        "strategy": strategy,
+        "copy": _copy(run),
+        "risk": _risk(run, where, recommended, reference, seed=seed),
+        "evidence": {
+            "fidelity": _read_json(run.world / "fidelity.json"),
+            "learning_curves": _learning_curves(run.root / "tensorboard"),
+            "ope": None,
+        },
+        "data": _data(world),
+        "assumptions": [
+            "profit = revenue x (margin - discount) - contact cost; values use revenue at its expectation "
+            "given the response (the same value, far less noise)",
+            *(world.metadata.get("assumptions", []) if world is not None else []),
+            "policies in a fitted world train against a pessimism penalty (lambda x ensemble disagreement)",
+        ],
+        "config_toml": run.config_path.read_text(encoding="utf-8") if run.config_path.exists() else "",
+    }
+
+
+def _recommend(policies: dict[str, Any], reference: str) -> str:
+    """The best deployable policy by expected profit (agents, bandits, rules; never an oracle)."""
+    candidates = {
+        n: r
+        for n, r in policies.items()
+        if not n.startswith(NOT_DEPLOYABLE) and n not in (reference, BASELINE_BAU)
+    }
+    if not candidates:
+        raise InputError("no candidate policy besides the baseline was evaluated: nothing to recommend")
+    return max(candidates, key=lambda n: candidates[n]["expected_profit"]["mean"])
+
+
+def _verdict(evaluation: dict[str, Any], recommended: str) -> dict[str, Any]:
+    """GO when the paired 95% interval of (recommended - baseline) is above zero in every
+    world it was evaluated in (the fitted world under its pessimism penalty, and the true
+    world when the history was generated from one)."""
+    reasons, go = [], True
+    compared = False
+    for place, table in evaluation["evaluated_in"].items():
+        label = "the true world" if place == "true_world" else "the world it was trained in"
+        diff = table["policies"].get(recommended, {}).get("expected_profit_vs_reference")
+        if diff is None:
+            reasons.append(f"in {label}: {recommended} was not compared with a baseline there")
+            continue
+        above = diff["low"] > 0
+        go &= above
+        compared = True
+        reasons.append(
+            f"in {label}: recommended - {table['reference']} = {diff['mean']:+.3f} [{diff['low']:+.3f}, "
+            f"{diff['high']:+.3f}] per shopper, lower bound {'above' if above else 'not above'} zero"
+        )
+    go &= compared
+    reasons.append(
+        "off-policy check on the logged history: not run for sequential agents (per-decision estimators "
+        "cover single-decision policies); the verdict rests on simulation"
+    )
+    return {"verdict": "GO" if go else "NO-GO", "reasons": reasons, "basis": "paired simulated difference"}
+
+
+def _headline(rec: dict[str, Any], base: dict[str, Any], population: int) -> dict[str, Any]:
+    spend = rec["discount_cost"]["mean"] + rec["contact_cost"]["mean"]
+    diff = rec.get("expected_profit_vs_reference") or {"mean": 0.0, "low": 0.0, "high": 0.0}
+    return {
+        "profit": rec["expected_profit"],
+        "baseline_profit": base["expected_profit"],
+        "difference": diff,
+        "population": population,
+        "total_profit": rec["expected_profit"]["mean"] * population,
+        "baseline_total": base["expected_profit"]["mean"] * population,
+        "total_difference": diff["mean"] * population,
+        "discount_cost": rec["discount_cost"]["mean"],
+        "baseline_discount_cost": base["discount_cost"]["mean"],
+        "contact_cost": rec["contact_cost"]["mean"],
+        "baseline_contact_cost": base["contact_cost"]["mean"],
+        "roi": rec["expected_profit"]["mean"] / spend if spend > 0 else 0.0,
+        "unsubscribes": rec["unsubscribes"]["mean"],
+        "baseline_unsubscribes": base["unsubscribes"]["mean"],
+    }
+
+
+def _policy(run: RunDir, name: str, where, config, fitted: FittedWorld | None):
+    if name in ALGORITHMS:
+        directory = run.agents / f"{name}-seed0"
+        directory = directory if directory.exists() else next(run.agents.glob(f"{name}-seed*"))
+        shape = (len(where.discounts), len(where.channels), len(where.copy_ids))
+        return SB3Policy(load_model(name, directory / "model.zip"), name=name, shape=shape)
+    found = baselines(where, config, fitted).get(name)
+    if not found:
+        raise InputError(f"{run.root}: cannot rebuild policy {name!r} for the strategy pages")
+    return found[0]
+
+
+def _strategy(
+    run: RunDir, evaluation, recommended: str, reference: str, world, *, seed: int
+) -> dict[str, Any]:
+    """Replay both policies on the same shoppers; record actions by profile and spend by period."""
+    config = run.load_config()
+    truth = true_world_of(world) if world is not None else None
+    where = ObservedThrough(truth, world) if truth is not None else world
+    core = make_core(where, STRATEGY_SHOPPERS, world_seed=seed, pessimism=0.0)
+    labels = [
+        f"{c} | {d:.0%}" if c != "none" else "no contact" for d in where.discounts for c in where.channels
+    ]
+    segment = core.pool.data.get("segment")
+    names = _segment_names(where)
+    out: dict[str, Any] = {"contact_rate": {}, "cumulative_spend": {}}
+    for name in (recommended, reference):
+        policy = _policy(run, name, where, config, world)
+        counts: dict[str, np.ndarray] = {}
+        contacted, spend = [], []
+
+        def record(period, flat, active, info, counts=counts, contacted=contacted, spend=spend):
+            n_c, n_k = len(where.channels), len(where.copy_ids)
+            label = (flat // (n_c * n_k)) * n_c + (flat // n_k) % n_c  # (discount, channel), copy pooled
+            label = np.where(info["contacted"] & active, label, 0)
+            groups = segment[core.shopper] if segment is not None else np.zeros(core.n, dtype=np.int64)
+            for g in np.unique(groups):
+                key = names[int(g)] if segment is not None else "all shoppers"
+                counts.setdefault(key, np.zeros(len(labels)))
+                counts[key] += np.bincount(label[(groups == g) & active], minlength=len(labels))
+            contacted.append(float((info["contacted"] & active).sum() / core.n))
+            spend.append(
+                float(np.where(active, info["discount_cost"] + info["contact_cost"], 0).sum() / core.n)
+            )
+
+        run_policy(policy, core, seed=seed + 20_000, on_step=record)
+        out["contact_rate"][name] = contacted
+        out["cumulative_spend"][name] = np.cumsum(spend).tolist()
+        if name == recommended:
+            keys = sorted(counts)
+            shares = np.array([counts[k] / max(counts[k].sum(), 1) for k in keys])
+            used = np.flatnonzero(shares.max(axis=0) >= 0.001)
+            out["mix"] = {
+                "rows": keys,
+                "columns": [labels[j] for j in used],
+                "shares": np.round(shares[:, used], 4).tolist(),
+            }
+    return out
+
+
+def _segment_names(world) -> list[str]:
+    from campaign_sim.simulators.synthetic.population import SEGMENTS
+
+    return list(SEGMENTS)
+
+
+def _risk(run: RunDir, where: str, recommended: str, reference: str, *, seed: int) -> dict[str, Any]:
+    """Campaign profit for RISK_SHOPPERS shoppers, resampled (paired) from the simulated shoppers."""
+    episodes = pl.read_parquet(run.evaluations / "train_episodes.parquet").filter(
+        pl.col("evaluated_in") == where
+    )
+    rng = np.random.default_rng(seed)
+    samples, cvar, mean = {}, {}, {}
+    per = {
+        n: episodes.filter((pl.col("policy") == n) & (pl.col("seed") == 0)).get_column("profit").to_numpy()
+        for n in (recommended, reference)
+    }
+    index = rng.integers(0, len(per[reference]), size=(RISK_CAMPAIGNS, RISK_SHOPPERS))
+    for name, values in per.items():
+        totals = values[index].sum(axis=1)
+        samples[name] = np.round(totals, 2).tolist()
+        worst = np.sort(totals)[: max(1, RISK_CAMPAIGNS // 20)]
+        cvar[name], mean[name] = float(worst.mean()), float(totals.mean())
+    worse = float((per[recommended][index].sum(axis=1) < per[reference][index].sum(axis=1)).mean())
+    return {
+        "campaigns": RISK_CAMPAIGNS,
+        "campaign_shoppers": RISK_SHOPPERS,
+        "seed": seed,
+        "samples": samples,
+        "cvar5": cvar,
+        "mean": mean,
+        "p_worse_than_baseline": {recommended: worse},
+    }
+
+
+def _copy(run: RunDir) -> dict[str, Any]:
+    path = run.world / "copy_scores.parquet"
+    if not path.exists():
+        return {"top": [], "library": None, "copies": 0, "generator": None}
+    scores = pl.read_parquet(path)
+    top = scores.filter(pl.col("rank") <= 2).sort("group", "rank")
+    meta = _read_json(run.root / "copy" / "copy_generation.json") or {}
+    return {
+        "top": top.select(
+            "group", "rank", "copy_id", "text", "profit_lift", "profit_low", "profit_high", "visit_lift"
+        ).to_dicts(),
+        "library": meta.get("library", "copy library"),
+        "copies": scores.get_column("copy_id").n_unique(),
+        "generator": meta.get("generator", "unknown"),
+    }
+
+
+def _learning_curves(folder: Path) -> dict[str, dict[str, list[float]]]:
+    """rollout/ep_rew_mean per training run, from the tensorboard event files."""
+    if not folder.exists():
+        return {}
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    curves = {}
+    for run in sorted(p for p in folder.iterdir() if p.is_dir()):
+        events = EventAccumulator(str(run), size_guidance={"scalars": 0}).Reload()
+        if "rollout/ep_rew_mean" in events.Tags().get("scalars", []):
+            points = events.Scalars("rollout/ep_rew_mean")
+            curves[run.name] = {
+                "steps": [p.step for p in points],
+                "reward": [round(p.value, 4) for p in points],
+            }
+    return curves
+
+
+def _data(world: FittedWorld | None) -> dict[str, Any]:
+    source = world.metadata.get("source") if world is not None else None
+    if not source or not Path(source).exists():
+        return {
+            "source": source or "unknown",
+            "rows": 0,
+            "customers": 0,
+            "periods": 0,
+            "contact_share": 0.0,
+            "visit_rate": 0.0,
+            "conversion_rate": 0.0,
+        }
+    log = pl.scan_parquet(source) if str(source).endswith(".parquet") else pl.scan_csv(source)
+    row = (
+        log.select(
+            pl.len().alias("rows"),
+            pl.col("customer_id").n_unique().alias("customers"),
+            pl.col("period").n_unique().alias("periods"),
+            (pl.col("channel") != "none").mean().alias("contact_share"),
+            pl.col("visit").mean().alias("visit_rate"),
+            pl.col("conversion").mean().alias("conversion_rate"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    return {"source": str(source), **row}
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

@@ -1,0 +1,97 @@
+"""`campaign-sim report`: the PDF reads back with the summary's numbers; reruns are byte-identical."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from campaign_sim.cli.app import app
+from campaign_sim.reports.render import PAGE_TITLES
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    assert invoke("data", "generate", "--out", root / "data", "-n", "1500", "-t", "4", "-q").exit_code == 0
+    fit_args = [
+        "--set",
+        "world.ensemble=2",
+        "--set",
+        "world.max_epochs=2",
+        "--set",
+        "world.hidden=[16]",
+        "-q",
+    ]
+    fitted = invoke(
+        "fit",
+        "--logs",
+        root / "data" / "log.parquet",
+        "-c",
+        root / "data" / "config.toml",
+        "--out",
+        root / "run",
+        *fit_args,
+    )
+    assert fitted.exit_code == 0, fitted.output
+    trained = invoke(
+        "train",
+        "--world",
+        root / "run" / "world",
+        "--out",
+        root / "run",
+        "--timesteps",
+        "2048",
+        "--n-envs",
+        "64",
+        "--eval-shoppers",
+        "300",
+        "-q",
+    )
+    assert trained.exit_code == 0, trained.output
+    return root / "run"
+
+
+def test_report_pages_and_executive_numbers_match_summary(trained_run):
+    result = invoke("report", trained_run, "-q")
+    assert result.exit_code == 0, result.output
+    folder = trained_run / "report"
+    summary = json.loads((folder / "summary.json").read_text())
+    reader = PdfReader(folder / "report.pdf")
+    assert len(reader.pages) == len(PAGE_TITLES) == 7
+    for number, (page, title) in enumerate(zip(reader.pages, PAGE_TITLES, strict=True), start=1):
+        assert f"{number}. {title}" in page.extract_text()
+    assert len(list(folder.glob("*.png"))) == 7  # one PNG per page
+    first = " ".join(reader.pages[0].extract_text().split())
+    head = summary["headline"]
+    assert f"Verdict: {summary['verdict']['verdict']}" in first
+    assert f"Recommended policy: {summary['recommended']}" in first
+    for value in (head["profit"]["mean"], head["profit"]["low"], head["baseline_profit"]["mean"]):
+        assert f"{value:,.3f}" in first
+    assert f"{head['difference']['mean']:+,.3f}" in first
+    assert f"{head['roi']:,.2f}" in first and f"{head['unsubscribes']:.4f}" in first
+    assert summary["verdict"]["verdict"] in ("GO", "NO-GO") and summary["verdict"]["reasons"]
+
+
+def test_rerun_with_the_same_seed_is_byte_identical(trained_run):
+    assert invoke("report", trained_run, "-q").exit_code == 0
+    first = (trained_run / "report" / "report.pdf").read_bytes()
+    pngs = {p.name: p.read_bytes() for p in (trained_run / "report").glob("*.png")}
+    assert invoke("report", trained_run, "-q").exit_code == 0
+    assert (trained_run / "report" / "report.pdf").read_bytes() == first
+    assert {p.name: p.read_bytes() for p in (trained_run / "report").glob("*.png")} == pngs
+
+
+def test_report_of_a_run_without_training_exits_2(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = invoke("report", tmp_path / "empty")
+    assert result.exit_code == 2 and "campaign-sim train" in result.output
+    assert len(result.output.strip().splitlines()) == 1
