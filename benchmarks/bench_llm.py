@@ -151,9 +151,9 @@ def _reason_counts(rejected: list[tuple[str, tuple[str, ...]]]) -> dict[str, int
     counts: dict[str, int] = {}
     for _, reasons in rejected:
         for reason in reasons:
-            key = reason.split(" '")[0].split(" (")[0]
+            key = "over the length limit" if "characters (limit" in reason else reason.split(" '")[0]
             key = "states a wrong percentage" if key.startswith("states") else key
-            key = "over the length limit" if "characters (limit" in key else key
+            key = "does not state the offer" if key.startswith("does not state") else key
             counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
@@ -164,9 +164,14 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=4)
     parser.add_argument("--per-offer", type=int, default=2)
     parser.add_argument("--skip-generation", action="store_true")
+    parser.add_argument("--reuse-text-aware", action="store_true", help="keep the recorded part 1, rerun part 2")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        response = text_aware(Path(tmp), customers=args.customers, periods=args.periods)
+    previous = Path(__file__).parent / "results" / "llm.json"
+    if args.reuse_text_aware and previous.exists():
+        response = json.loads(previous.read_text())["text_aware"]
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            response = text_aware(Path(tmp), customers=args.customers, periods=args.periods)
     print(json.dumps(response, indent=2))
     gen = None if args.skip_generation else generation(args.per_offer)
     print(json.dumps(gen, indent=2))

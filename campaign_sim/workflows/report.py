@@ -46,7 +46,10 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
     reference = table["reference"]
     if reference is None:
         raise InputError(f"{path}: no business-as-usual or rule baseline was evaluated to compare against")
-    recommended = _recommend(table["policies"], reference)
+    # chosen by what a user can know (the world it was trained in); the true world, when there is
+    # one, only validates the choice
+    trained = evaluation["evaluated_in"]["world"]
+    recommended = _recommend(trained["policies"], trained["reference"] or reference)
     rec, base = table["policies"][recommended], table["policies"][reference]
     world = FittedWorld.load(run.world) if (run.world / "world.json").exists() else None
     population = (
