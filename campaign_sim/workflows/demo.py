@@ -93,7 +93,8 @@ def run_demo(
     lines += [
         f"recommended: {summary['recommended']} -> {summary['verdict']['verdict']}; expected profit "
         f"per shopper {head['profit']['mean']:.3f} vs {summary['baseline']} "
-        f"{head['baseline_profit']['mean']:.3f} ({diff['mean']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}])",
+        f"{head['baseline_profit']['mean']:.3f} "
+        f"({diff['mean']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}])",
         *[f"  {reason}" for reason in summary["verdict"]["reasons"]],
         f"report: {report['pdf']}",
     ]

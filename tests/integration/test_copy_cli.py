@@ -6,34 +6,15 @@ import json
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from campaign_sim.cli.app import app
 from campaign_sim.llm.guardrails import Guardrails
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.integration.cli_runs import invoke, small_fitted_run
 
 
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     root = tmp_path_factory.mktemp("copy")
-    assert invoke("data", "generate", "--out", root / "data", "-n", "1500", "-t", "3", "-q").exit_code == 0
-    args = ["--set", "world.ensemble=2", "--set", "world.max_epochs=2", "--set", "world.hidden=[16]", "-q"]
-    result = invoke(
-        "fit",
-        "--logs",
-        root / "data" / "log.parquet",
-        "-c",
-        root / "data" / "config.toml",
-        "--out",
-        root / "run",
-        *args,
-    )
-    assert result.exit_code == 0, result.output
+    small_fitted_run(root, periods=3)
     return root
 
 

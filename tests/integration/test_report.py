@@ -6,48 +6,20 @@ import json
 
 import pytest
 from pypdf import PdfReader
-from typer.testing import CliRunner
 
-from campaign_sim.cli.app import app
 from campaign_sim.reports.render import PAGE_TITLES
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.integration.cli_runs import invoke, small_fitted_run
 
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("report")
-    assert invoke("data", "generate", "--out", root / "data", "-n", "1500", "-t", "4", "-q").exit_code == 0
-    fit_args = [
-        "--set",
-        "world.ensemble=2",
-        "--set",
-        "world.max_epochs=2",
-        "--set",
-        "world.hidden=[16]",
-        "-q",
-    ]
-    fitted = invoke(
-        "fit",
-        "--logs",
-        root / "data" / "log.parquet",
-        "-c",
-        root / "data" / "config.toml",
-        "--out",
-        root / "run",
-        *fit_args,
-    )
-    assert fitted.exit_code == 0, fitted.output
+    run = small_fitted_run(tmp_path_factory.mktemp("report"))
     trained = invoke(
         "train",
         "--world",
-        root / "run" / "world",
+        run / "world",
         "--out",
-        root / "run",
+        run,
         "--timesteps",
         "2048",
         "--n-envs",
@@ -57,7 +29,7 @@ def trained_run(tmp_path_factory):
         "-q",
     )
     assert trained.exit_code == 0, trained.output
-    return root / "run"
+    return run
 
 
 def test_report_pages_and_executive_numbers_match_summary(trained_run):

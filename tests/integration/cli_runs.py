@@ -1,0 +1,37 @@
+"""Helpers of the CLI tests: invoke the app, build a small generated history and fitted world."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from campaign_sim.cli.app import app
+
+runner = CliRunner()
+SMALL_WORLD = ("--set", "world.ensemble=2", "--set", "world.max_epochs=2", "--set", "world.hidden=[16]")
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def small_fitted_run(root: Path, *, periods: int = 4) -> Path:
+    """1,500 generated shoppers x ``periods`` and a 2-member fitted world; returns the run dir."""
+    assert (
+        invoke("data", "generate", "--out", root / "data", "-n", "1500", "-t", periods, "-q").exit_code == 0
+    )
+    data = root / "data"
+    result = invoke(
+        "fit",
+        "--logs",
+        data / "log.parquet",
+        "-c",
+        data / "config.toml",
+        "--out",
+        root / "run",
+        *SMALL_WORLD,
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    return root / "run"
