@@ -133,7 +133,7 @@ def _instruction(request: CopyRequest) -> str:
     if request.discount > 0:
         offer = f"Offer: {request.offer}. Say '{request.offer}' once."
     else:
-        offer = "Offer: none. Do not mention any discount or percentage; promote the new arrivals."
+        offer = "Offer: the new arrivals, at full price."
     return f"Write {kind}. Shoppers: {request.description}. {offer}"
 
 

@@ -38,7 +38,14 @@ _OTHER_OFFER = re.compile(
     re.IGNORECASE,
 )
 _FREE = re.compile(r"\bfree\b(?<!feel free)", re.IGNORECASE)
-_DISCOUNT_WORDS = re.compile(r"\b(discount|coupon|promo code|voucher|% off|sale)\b", re.IGNORECASE)
+_DISCOUNT_WORDS = re.compile(
+    r"\b(discounts?|discounted|coupons?|promo codes?|vouchers?|% off|sales?|percent(?:ages?)?|reduced)\b",
+    re.IGNORECASE,
+)
+# words of the brief a small model parrots back instead of writing copy
+_BRIEF_ECHO = re.compile(
+    r"\b(shoppers:|offer:|promotion:|no details|say no|copy:|subject line:|full price)", re.IGNORECASE
+)
 _DAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|midnight|tonight|tomorrow|today)"
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 _DEADLINE = re.compile(
@@ -64,6 +71,10 @@ class Guardrails:
         reasons = [*_length_reasons(text, channel), *_offer_reasons(text, discount)]
         if not text.strip():
             reasons.append("empty copy")
+        if _BRIEF_ECHO.search(text):
+            reasons.append(f"echoes the brief {_BRIEF_ECHO.search(text).group(0)!r}")
+        if _repetitive(text):
+            reasons.append("repeats itself")
         if _PLACEHOLDER.search(text):
             reasons.append(f"unfilled placeholder {_PLACEHOLDER.search(text).group(0)!r}")
         lowered = text.lower()
@@ -82,6 +93,14 @@ class Guardrails:
             if not keep[i]:
                 pool.append(vector[None, :])
         return keep
+
+
+def _repetitive(text: str) -> bool:
+    """A sentence said twice, or a run of the same word: a draft that loops, not copy."""
+    sentences = [s.strip().lower() for s in re.split(r"[.!?\n]+", text) if len(s.strip()) > 3]
+    words = re.findall(r"[a-z']+", text.lower())
+    looping = any(a == b == c for a, b, c in zip(words, words[1:], words[2:], strict=False))
+    return looping or len(sentences) != len(set(sentences))
 
 
 def split_email(text: str) -> tuple[str, str]:

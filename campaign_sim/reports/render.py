@@ -117,7 +117,7 @@ def _executive(summary: dict[str, Any]) -> plt.Figure:
         f"Return on spend (ROI)        {head['roi']:,.2f}   = profit / (discount spend + contact cost)",
         f"Unsubscribes per shopper     {head['unsubscribes']:.4f}   (business-as-usual {head['baseline_unsubscribes']:.4f})",
         "",
-        "Why:",
+        "Why (in a fitted world, where business-as-usual is not defined, the config's first rule stands in):",
         *[f"  - {reason}" for reason in verdict["reasons"]],
     ]
     _text(figure, lines, top=0.77)

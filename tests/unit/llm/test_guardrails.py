@@ -121,3 +121,16 @@ def test_template_generator_is_deterministic_and_honest():
     assert first == TemplateGenerator().generate(requests, seed=1)
     for request, text in zip(requests, first, strict=True):
         assert Guardrails().check(text, discount=request.discount, channel=request.channel) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("No discounts available for now. Take a look!", "promises a discount"),
+        ("Shoppers: regulars. Offer: new arrivals.", "echoes the brief"),
+        ("New styles for you. New styles for you.", "repeats itself"),
+        ("Bespoke, bespoke, bespoke knitwear.", "repeats itself"),
+    ],
+)
+def test_degenerate_model_drafts_are_rejected(text, reason):
+    assert any(reason in r for r in Guardrails().check(text, discount=0.0, channel="sms"))
