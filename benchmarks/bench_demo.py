@@ -39,12 +39,16 @@ def main() -> None:
         wrote = (Path(tmp) / "demo" / "report" / "report.pdf").exists()
     marks.append(("end", started + total))
     stages = [
-        {"stage": name, "seconds": round(marks[i + 1][1] - t, 1), "share": round((marks[i + 1][1] - t) / total, 3)}
+        {
+            "stage": name,
+            "seconds": round(marks[i + 1][1] - t, 1),
+            "share": round((marks[i + 1][1] - t) / total, 3),
+        }
         for i, (name, t) in enumerate(marks[:-1])
     ]
     print("\n".join(result.lines))
     rows = "\n".join(f"| {s['stage']} | {s['seconds']} | {s['share']:.0%} |" for s in stages)
-    markdown = f"""## Demo (`benchmarks/bench_demo.py`{' --fast' if args.fast else ''})
+    markdown = f"""## Demo (`benchmarks/bench_demo.py`{" --fast" if args.fast else ""})
 
 `campaign-sim demo` defaults (what `make demo` runs), warm SmolLM2 cache: **{total:.0f} s** end to end
 (floor: 5 minutes), report written: {wrote}.
@@ -53,7 +57,11 @@ def main() -> None:
 |---|---|---|
 {rows}
 """
-    record("demo_fast" if args.fast else "demo", markdown, {"seconds": round(total, 1), "report": wrote, "stages": stages})
+    record(
+        "demo_fast" if args.fast else "demo",
+        markdown,
+        {"seconds": round(total, 1), "report": wrote, "stages": stages},
+    )
 
 
 if __name__ == "__main__":

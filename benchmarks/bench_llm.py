@@ -164,7 +164,9 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=4)
     parser.add_argument("--per-offer", type=int, default=2)
     parser.add_argument("--skip-generation", action="store_true")
-    parser.add_argument("--reuse-text-aware", action="store_true", help="keep the recorded part 1, rerun part 2")
+    parser.add_argument(
+        "--reuse-text-aware", action="store_true", help="keep the recorded part 1, rerun part 2"
+    )
     args = parser.parse_args()
     previous = Path(__file__).parent / "results" / "llm.json"
     if args.reuse_text_aware and previous.exists():

@@ -25,6 +25,7 @@ from campaign_sim.cli.common import (
 )
 from campaign_sim.cli.copy_commands import copy_app, segment
 from campaign_sim.cli.data_commands import data_app
+from campaign_sim.cli.evaluate_command import evaluate
 from campaign_sim.core.atomic import write_text_atomic
 from campaign_sim.core.errors import CampaignSimError, InputError
 from campaign_sim.data.datasets import PRESETS, preset_text
@@ -56,6 +57,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(copy_app, name="copy")
 app.command("segment")(segment)
+app.command("evaluate")(evaluate)
 
 
 def _version(value: bool) -> None:
