@@ -60,12 +60,14 @@ def _lines(benchmark: str, result: dict) -> list[str]:
             for name, e in c["estimates"].items():
                 lines.append(
                     f"{c['campaign']:<4} {c['target']:<6} from {c['logged']:<6} {c['truth']:.5f}  {name:<9} "
-                    f"{e['value']:.5f} [{e['low']:.5f}, {e['high']:.5f}]  {'yes' if e['truth_inside'] else 'NO'}"
+                    f"{e['value']:.5f} [{e['low']:.5f}, {e['high']:.5f}]  "
+                    f"{'yes' if e['truth_inside'] else 'NO'}"
                 )
         return lines
     if benchmark == "hillstrom":
         lines = [
-            f"{arm:<20} observed {v['observed'][0]:.4f}  IPS {v['IPS'][0]:.4f} [{v['IPS'][1]:.4f}, {v['IPS'][2]:.4f}]  "
+            f"{arm:<20} observed {v['observed'][0]:.4f}  "
+            f"IPS {v['IPS'][0]:.4f} [{v['IPS'][1]:.4f}, {v['IPS'][2]:.4f}]  "
             f"SNIPS {v['SNIPS'][0]:.4f}  inside: {v['IPS_matches'] and v['SNIPS_matches']}"
             for arm, v in result["arms"].items()
         ]
