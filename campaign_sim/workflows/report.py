@@ -22,6 +22,7 @@ from campaign_sim.core.runs import RunDir
 from campaign_sim.envs.worlds import ObservedThrough
 from campaign_sim.reports.render import render_report
 from campaign_sim.simulators.fitted.world import FittedWorld
+from campaign_sim.simulators.synthetic.population import SEGMENTS
 from campaign_sim.workflows.train import BASELINE_BAU, baselines, true_world_of
 
 NOT_DEPLOYABLE = ("oracle", "random")  # know the truth / are a floor, never recommended
@@ -180,7 +181,7 @@ def _strategy(
         f"{c} | {d:.0%}" if c != "none" else "no contact" for d in where.discounts for c in where.channels
     ]
     segment = core.pool.data.get("segment")
-    names = _segment_names(where)
+    names = SEGMENTS  # pools drawn from a synthetic world label shoppers by its segments
     out: dict[str, Any] = {"contact_rate": {}, "cumulative_spend": {}}
     for name in (recommended, reference):
         policy = _policy(run, name, where, config, world)
@@ -214,12 +215,6 @@ def _strategy(
                 "shares": np.round(shares[:, used], 4).tolist(),
             }
     return out
-
-
-def _segment_names(world) -> list[str]:
-    from campaign_sim.simulators.synthetic.population import SEGMENTS
-
-    return list(SEGMENTS)
 
 
 def _risk(run: RunDir, where: str, recommended: str, reference: str, *, seed: int) -> dict[str, Any]:

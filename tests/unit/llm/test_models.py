@@ -39,7 +39,14 @@ def test_smollm2_writes_reproducible_copy_offline(tmp_path, monkeypatch):
     assert first == generator.generate(requests, seed=5)
     assert all(isinstance(t, str) for t in first) and generator.tokens_generated > 0
     assert "\n" in first[1]  # e-mail: subject and body
-    Guardrails().check(first[0], discount=0.1, channel="sms")  # runs on real output
+    assert "\n" not in first[0]  # SMS: one line
+
+
+def test_drafts_are_trimmed_to_whole_sentences_within_the_limit():
+    draft = "Hi there! " + "We love new styles. " * 10 + "Enjoy 10% off."
+    text = parse_generated(draft, "push")
+    assert len(text) <= 120 and text.endswith(".") and text.startswith("Hi there!")
+    assert Guardrails().check(text, discount=0.1, channel="push")  # the offer fell off: rejected, not sent
 
 
 def test_parse_generated_strips_labels_and_splits_email():

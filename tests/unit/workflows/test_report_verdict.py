@@ -1,0 +1,40 @@
+"""The report's recommendation and launch verdict (workflows.report), on hand-made evaluations."""
+
+from __future__ import annotations
+
+import pytest
+
+from campaign_sim.core.errors import InputError
+from campaign_sim.workflows.report import _recommend, _verdict
+
+
+def row(mean, diff=None):
+    out = {"expected_profit": {"mean": mean, "low": mean - 0.1, "high": mean + 0.1}}
+    if diff is not None:
+        out["expected_profit_vs_reference"] = {"mean": diff[0], "low": diff[1], "high": diff[2]}
+    return out
+
+
+def test_recommendation_skips_oracles_random_and_the_baseline():
+    policies = {
+        "oracle-myopic": row(9.0),
+        "random": row(8.0),
+        "business-as-usual": row(7.0),
+        "rule:email": row(6.5),
+        "ppo": row(5.0),
+        "linucb": row(4.0),
+    }
+    assert _recommend(policies, "rule:email") == "ppo"
+    with pytest.raises(InputError):
+        _recommend({"oracle-myopic": row(1.0), "business-as-usual": row(0.5)}, "business-as-usual")
+
+
+def test_go_needs_the_lower_bound_above_zero_in_every_world():
+    fitted = {"reference": "rule:email", "policies": {"ppo": row(5.0, (1.0, 0.5, 1.5))}}
+    true_good = {"reference": "business-as-usual", "policies": {"ppo": row(5.0, (0.2, 0.05, 0.35))}}
+    true_bad = {"reference": "business-as-usual", "policies": {"ppo": row(5.0, (0.2, -0.05, 0.45))}}
+    assert _verdict({"evaluated_in": {"world": fitted, "true_world": true_good}}, "ppo")["verdict"] == "GO"
+    no_go = _verdict({"evaluated_in": {"world": fitted, "true_world": true_bad}}, "ppo")
+    assert no_go["verdict"] == "NO-GO" and any("not above zero" in r for r in no_go["reasons"])
+    missing = {"reference": "business-as-usual", "policies": {"ppo": row(5.0)}}
+    assert _verdict({"evaluated_in": {"world": missing}}, "ppo")["verdict"] == "NO-GO"  # nothing compared
