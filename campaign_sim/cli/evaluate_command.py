@@ -1,4 +1,5 @@
-"""``campaign-sim evaluate --benchmark obd|hillstrom|synthetic``: the estimators' real-data checks."""
+"""``campaign-sim evaluate``: an agent off-policy on the logged history (``--policy``), or the
+estimators' checks where the truth is known (``--benchmark obd|hillstrom|synthetic``)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,21 @@ DEFAULT_PATHS = {"obd": "../shared/data/obd", "hillstrom": "../shared/data/hills
 
 
 def evaluate(
-    benchmark: Annotated[str, typer.Option("--benchmark", help="obd, hillstrom or synthetic.")],
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", help="Validate the estimators: obd, hillstrom or synthetic.")
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="A trained agent to evaluate: runs/X/agents/NAME.")
+    ] = None,
+    logs: Annotated[
+        Path | None, typer.Option("--logs", help="--policy: the logged history (default: the world's log).")
+    ] = None,
+    world: Annotated[
+        Path | None, typer.Option("--world", help="--policy: the fitted world (default: runs/X/world).")
+    ] = None,
     path: Annotated[
-        Path | None, typer.Option("--path", help="Data folder or file (default ../shared/data/...).")
+        Path | None,
+        typer.Option("--path", help="--benchmark: data folder or file (default ../shared/data/...)."),
     ] = None,
     replications: Annotated[int, typer.Option("--replications", min=2, help="synthetic: replications.")] = 50,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the result as JSON here.")] = None,
@@ -27,7 +40,37 @@ def evaluate(
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Validate the off-policy estimators where the truth is known (real logs or the synthetic world)."""
+    """Off-policy evaluation: an agent on the logged history with a launch verdict (--policy), or
+    the estimators' checks where the truth is known (--benchmark)."""
+    if (benchmark is None) == (policy is None):
+        raise InputError(
+            "give exactly one of --policy runs/X/agents/NAME or --benchmark obd|hillstrom|synthetic"
+        )
+    if policy is not None:
+        result = _evaluate_policy(policy, logs=logs, world=world, seed=seed, quiet=quiet or json)
+    else:
+        result = _benchmark(benchmark, path, replications=replications, seed=seed, quiet=quiet or json)
+    if out is not None:
+        write_text_atomic(out, json_module.dumps(result, indent=2, sort_keys=True) + "\n")
+    if json:
+        print_json(result)
+        return
+    lines = _policy_lines(result) if policy is not None else _lines(benchmark, result)
+    for line in lines:
+        out_console.print(line, markup=False, soft_wrap=True)
+
+
+def _evaluate_policy(policy: Path, *, logs: Path | None, world: Path | None, seed: int, quiet: bool) -> dict:
+    from campaign_sim.workflows.offpolicy import run_offpolicy
+
+    if not policy.exists():
+        raise InputError(f"{policy}: no such agent folder (--policy)")
+    with progress(f"replaying the logged history for {policy.name}", quiet=quiet):
+        run = run_offpolicy(policy, logs=logs, world_dir=world, seed=seed)
+    return {**run.result, "written": {k: str(v) for k, v in run.paths.items()}}
+
+
+def _benchmark(benchmark: str, path: Path | None, *, replications: int, seed: int, quiet: bool) -> dict:
     from campaign_sim.workflows import ope_benchmarks as bench
 
     if benchmark not in BENCHMARKS:
@@ -35,22 +78,44 @@ def evaluate(
     source = Path(path or DEFAULT_PATHS.get(benchmark, "."))
     if benchmark != "synthetic" and not source.exists():
         raise InputError(f"{source}: no such file or folder (--path)")
-    with progress(f"running the {benchmark} off-policy benchmark", quiet=quiet or json):
+    with progress(f"running the {benchmark} off-policy benchmark", quiet=quiet):
         if benchmark == "obd":
-            result = bench.obd_benchmark(source, seed=seed)
-        elif benchmark == "hillstrom":
-            result = bench.hillstrom_benchmark(source, seed=seed)
-        else:
-            result = {
-                str(m): bench.synthetic_coverage(replications, 10_000, mix=m, seed=seed) for m in (0.05, 0.5)
-            }
-    if out is not None:
-        write_text_atomic(out, json_module.dumps(result, indent=2, sort_keys=True) + "\n")
-    if json:
-        print_json(result)
-        return
-    for line in _lines(benchmark, result):
-        out_console.print(line, markup=False, soft_wrap=True)
+            return bench.obd_benchmark(source, seed=seed)
+        if benchmark == "hillstrom":
+            return bench.hillstrom_benchmark(source, seed=seed)
+        return {str(m): bench.synthetic_coverage(replications, 10_000, mix=m, seed=seed) for m in (0.05, 0.5)}
+
+
+def _policy_lines(result: dict) -> list[str]:
+    logged = result["logged_policy_value"]
+    lines = [
+        f"logged history: {result['campaigns']:,} campaigns x {result['periods']} periods "
+        f"({result['decisions']:,} decisions), propensities {result['propensities']}",
+        f"business-as-usual (the logging policy), its own logged value: {logged['value']:.3f} "
+        f"[{logged['low']:.3f}, {logged['high']:.3f}] profit per shopper",
+        *[f"warning: {w}" for w in result["warnings"]],
+    ]
+    for name, row in result["policies"].items():
+        lines.append(f"{name}: off-policy value per shopper (95% interval)")
+        for estimator, e in row["estimates"].items():
+            lines.append(f"  {estimator:<6} {e['value']:8.3f} [{e['low']:.3f}, {e['high']:.3f}]")
+        d = row["diagnostics"]
+        lines.append(
+            f"  diagnostics: effective campaigns {d['ess']:,.1f} of {d['rows']:,}; max weight "
+            f"{d['max_weight']:.3g}; mean weight {d['mean_weight']:.3f}; logged decisions it never takes "
+            f"{d['zero_probability_share']:.1%}"
+        )
+        for where, sim in result.get("simulated", {}).items():
+            label = "the true world" if where == "true_world" else "the fitted world"
+            lines.append(f"  simulated in {label}: {sim['mean']:.3f} [{sim['low']:.3f}, {sim['high']:.3f}]")
+        diff, verdict = row["difference_vs_logged"], row["verdict"]
+        lines.append(
+            f"  vs business-as-usual by {result['gate_estimator']}: {diff['value']:+.3f} "
+            f"[{diff['low']:+.3f}, {diff['high']:+.3f}] -> {verdict['verdict']}"
+        )
+        lines += [f"    {reason}" for reason in verdict["reasons"]]
+    lines += [f"written: {p}" for p in result.get("written", {}).values()]
+    return lines
 
 
 def _lines(benchmark: str, result: dict) -> list[str]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from campaign_sim.core.seeding import next_key, uniforms
 from campaign_sim.envs.kernels import settle, write_observations
-from campaign_sim.simulators.interface import OUTCOME_STREAMS, World, flat_action
+from campaign_sim.simulators.interface import OUTCOME_STREAMS, ShopperPool, World, flat_action
 from campaign_sim.simulators.state import SINCE_CAP, ShopperState, contactable
 
 DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
@@ -168,6 +168,26 @@ class CampaignCore:
             self.budget_left[rows] = budget
             self.budget_total[rows] = budget
 
+    def seat(
+        self, pool: ShopperPool, state: ShopperState, keys: np.ndarray, *, budget_used: float = 0.0
+    ) -> None:
+        """Put ``pool``'s shoppers in slots 0..n-1 in ``state`` with episode ``keys`` (replaying a
+        logged campaign: policies see exactly the observations and masks the environment would
+        give them, and stepping from here simulates the rest of the campaign)."""
+        if pool.size != self.n or state.n != self.n:
+            raise ValueError(
+                f"seat needs {self.n} shoppers, got a pool of {pool.size} and a state of {state.n}"
+            )
+        self.pool, self.shopper, self.consent = pool, np.arange(self.n), pool.consent.copy()
+        self.keys[:] = keys
+        self._obs[:, : pool.features.shape[1]] = pool.features
+        self.state = state
+        budget = self.settings.budget or 0.0
+        self.budget_total[:] = budget
+        self.budget_left[:] = budget
+        if budget_used:
+            self.spend(np.full(self.n, budget_used / self.n))
+
     def clear(self) -> None:
         """Forget the budget pool (before starting every slot afresh)."""
         self.budget_left[:] = 0.0
@@ -238,7 +258,7 @@ class CampaignCore:
         if s.reward == "expected":
             reward = (expected_profit - penalty).astype(np.float32)
         if s.budget is not None:
-            self._spend(discount_cost + contact_cost)
+            self.spend(discount_cost + contact_cost)
         info = {
             "revenue": outcome.revenue,
             "discount_cost": discount_cost,
@@ -280,7 +300,8 @@ class CampaignCore:
             flag[over & contacted] = -1
         return d, flag
 
-    def _spend(self, cost: np.ndarray) -> None:
+    def spend(self, cost: np.ndarray) -> None:
+        """Charge each slot's realised spend to its budget (or to the shared pool)."""
         if not self.shared_budget:
             self.budget_left -= cost
             return

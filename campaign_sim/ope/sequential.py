@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from campaign_sim.ope.diagnostics import Diagnostics
 from campaign_sim.ope.estimators import Parts
 from campaign_sim.ope.intervals import Interval
 
@@ -51,6 +52,28 @@ class LoggedEpisodes:
 
     def discount(self) -> np.ndarray:
         return self.gamma ** np.arange(self.reward.shape[1])
+
+
+def logged_return(e: LoggedEpisodes) -> Parts:
+    """The logging policy's own campaign value: each episode's discounted return (on-policy)."""
+    terms = (e.discount() * np.where(e.active, e.reward, 0.0)).sum(axis=1)
+    return np.zeros(e.n), terms, np.ones(e.n)
+
+
+def diagnose_episodes(e: LoggedEpisodes) -> Diagnostics:
+    """Weights of whole campaigns (rho over every period an episode ran): how many logged
+    campaigns the estimate is worth. ``zero_probability_share`` counts logged decisions."""
+    w = e.cumulative_ratio()[:, -1]
+    ess = float(w.sum() ** 2 / max((w**2).sum(), 1e-300))
+    return Diagnostics(
+        rows=e.n,
+        ess=ess,
+        ess_share=ess / e.n,
+        max_weight=float(w.max()),
+        mean_weight=float(w.mean()),
+        zero_probability_share=float((e.target[e.active] == 0).mean()),
+        support_violation_mass=None,
+    )
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,11 @@ class FittedWorld:
             raise InputError("this fitted world has no shopper population to draw episodes from")
         rng = np.random.default_rng(seed)
         rows = rng.choice(self.population.height, size=size, replace=size > self.population.height)
-        frame = self.population[rows]
+        return self.pool_of(self.population[rows])
+
+    def pool_of(self, frame: pl.DataFrame) -> ShopperPool:
+        """The shoppers of ``frame`` (feature columns as in the log), one pool row per frame row."""
+        size = frame.height
         encoded = self.encoding.shopper_matrix(frame)
         consent = np.ones((size, len(self.channels)), dtype=bool)
         for j, channel in enumerate(self.channels[1:], start=1):
