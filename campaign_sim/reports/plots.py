@@ -33,7 +33,10 @@ def plot_policy_values(rows: Sequence[dict[str, Any]], *, ax: Axes | None = None
     ax.axvline(0, color="#999999", linewidth=0.8)
     ax.set_xlabel("expected profit per shopper over the campaign (currency units, 95% interval)")
     ax.legend(fontsize=7, loc="lower right")
-    ax.set_title("Every agent and baseline on the same simulated shoppers", fontsize=9)
+    ax.set_title(
+        "Every agent and baseline: simulated on the same shoppers, and off-policy on the logged history",
+        fontsize=9,
+    )
     return ax
 
 

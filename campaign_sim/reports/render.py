@@ -128,13 +128,22 @@ def _comparison(summary: dict[str, Any]) -> plt.Figure:
     figure = _page(2, summary)
     ax = figure.add_axes((0.22, 0.40, 0.72, 0.50))
     plot_policy_values(summary["policies"], ax=ax)
-    lines = [
-        "policy                          where        expected profit [95%]          off-policy estimate"
-    ]
+    places = list(dict.fromkeys(r["where"] for r in summary["policies"]))
+    table: dict[str, dict[str, str]] = {}
     for row in summary["policies"]:
-        ope = row.get("off_policy") or "not estimated"
-        lines.append(f"{row['policy'][:30]:<31} {row['where']:<12} {_interval(row):<30} {ope}")
-    _text(figure, lines[:16], top=0.31, size=7.5)
+        table.setdefault(row["policy"], {})[row["where"]] = _interval(row, "{:,.2f}")
+    header = f"{'policy':<30}" + "".join(f"{p:<28}" for p in places)
+    lines = ["Expected profit per shopper over the campaign [95% interval]:", header] + [
+        f"{name[:29]:<30}" + "".join(f"{cells.get(p, '-'):<28}" for p in places)
+        for name, cells in table.items()
+    ]
+    ess = [f"{r['policy']}: {r['off_policy']}" for r in summary["policies"] if r.get("off_policy")]
+    if ess:
+        lines += [
+            "",
+            "off-policy (gate estimator, effective logged campaigns): " + "; ".join(dict.fromkeys(ess)),
+        ]
+    _text(figure, lines[:19], top=0.31, size=7.5)
     return figure
 
 

@@ -19,12 +19,20 @@ from campaign_sim.agents.evaluate import make_core, run_policy
 from campaign_sim.agents.sb3_agents import ALGORITHMS, SB3Policy, load_model
 from campaign_sim.core.errors import InputError
 from campaign_sim.core.runs import RunDir
-from campaign_sim.envs.worlds import ObservedThrough
+from campaign_sim.data.log import load_log
+from campaign_sim.envs.worlds import ObservedThrough, settings_from
 from campaign_sim.reports.render import render_report
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.population import SEGMENTS
+from campaign_sim.workflows.offpolicy import offpolicy_evaluate
 from campaign_sim.workflows.train import BASELINE_BAU, baselines, true_world_of
 
+WHERE_LABELS = {
+    "world": "simulated: fitted world",
+    "true_world": "simulated: true world",
+    "logged": "off-policy: logged history",
+}
+_REPLAYED = ("random",)  # replayed off-policy beside the recommended policy and the config's rules
 NOT_DEPLOYABLE = ("oracle", "random")  # know the truth / are a floor, never recommended
 RISK_CAMPAIGNS, RISK_SHOPPERS = 2_000, 1_000
 STRATEGY_SHOPPERS = 4_000
@@ -60,6 +68,7 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
     )
     config = run.load_config()
     strategy = _strategy(run, evaluation, recommended, reference, world, seed=seed)
+    offpolicy = _offpolicy(run, world, recommended, config, seed=seed)
     return {
         "title": run.root.name,
         "seed": seed,
@@ -71,20 +80,16 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
         "horizon": config.constraints.horizon,
         "shoppers": evaluation["shoppers"],
         "seeds": evaluation["seeds"],
-        "verdict": _verdict(evaluation, recommended),
+        "verdict": _verdict(evaluation, recommended, offpolicy),
         "headline": _headline(rec, base, population),
-        "policies": [
-            {"policy": name, "where": place, **row["expected_profit"]}
-            for place, t in evaluation["evaluated_in"].items()
-            for name, row in sorted(t["policies"].items(), key=lambda kv: -kv[1]["expected_profit"]["mean"])
-        ],
+        "policies": _policy_rows(evaluation, offpolicy),
         "strategy": strategy,
         "copy": _copy(run),
         "risk": _risk(run, where, recommended, reference, seed=seed),
         "evidence": {
             "fidelity": _read_json(run.world / "fidelity.json"),
             "learning_curves": _learning_curves(run.root / "tensorboard"),
-            "ope": None,
+            "ope": _ope_evidence(offpolicy, recommended),
         },
         "data": _data(world),
         "assumptions": [
@@ -109,10 +114,13 @@ def _recommend(policies: dict[str, Any], reference: str) -> str:
     return max(candidates, key=lambda n: candidates[n]["expected_profit"]["mean"])
 
 
-def _verdict(evaluation: dict[str, Any], recommended: str) -> dict[str, Any]:
+def _verdict(
+    evaluation: dict[str, Any], recommended: str, offpolicy: dict[str, Any] | None
+) -> dict[str, Any]:
     """GO when the paired 95% interval of (recommended - baseline) is above zero in every
     world it was evaluated in (the fitted world under its pessimism penalty, and the true
-    world when the history was generated from one)."""
+    world when the history was generated from one) AND the off-policy launch gate on the
+    logged history passes (difference above zero, enough effective campaigns)."""
     reasons, go = [], True
     compared = False
     for place, table in evaluation["evaluated_in"].items():
@@ -129,11 +137,98 @@ def _verdict(evaluation: dict[str, Any], recommended: str) -> dict[str, Any]:
             f"{diff['high']:+.3f}] per shopper, lower bound {'above' if above else 'not above'} zero"
         )
     go &= compared
-    reasons.append(
-        "off-policy check on the logged history: not run for sequential agents (per-decision estimators "
-        "cover single-decision policies); the verdict rests on simulation"
+    gate = (offpolicy or {}).get("policies", {}).get(recommended, {}).get("verdict")
+    if gate is None:
+        reasons.append("off-policy check on the logged history: no log beside the world; simulation only")
+        basis = "paired simulated difference"
+    else:
+        go &= gate["verdict"] == "GO"
+        reasons.append(
+            f"off-policy launch gate on the logged history ({gate['estimator']}): {gate['verdict']}"
+        )
+        reasons += [f"  {r}" for r in gate["reasons"]]
+        basis = "paired simulated difference and the off-policy launch gate"
+    return {"verdict": "GO" if go else "NO-GO", "reasons": reasons, "basis": basis}
+
+
+def _offpolicy(run: RunDir, world, recommended: str, config, *, seed: int) -> dict[str, Any] | None:
+    """The recommended policy and the cheap baselines on the logged history the world was fitted
+    from. Myopic greedy (one model call per action and period) joins only when recommended;
+    online bandits are not saved, so they are not replayed."""
+    source = world.metadata.get("source") if world is not None else None
+    if source is None or not Path(source).exists():
+        return None
+    log = load_log(source, world.config)
+    names = [recommended, *(n for n in _REPLAYED if n != recommended)]
+    names += [r for r in (f"rule:{rule.name}" for rule in config.rules) if r not in names]
+    policies = {}
+    for name in names:
+        try:
+            policies[name] = _policy(run, name, world, config, world)
+        except (InputError, StopIteration):
+            continue
+    settings = settings_from(world.config, fitted=True, pessimism=0.0)
+    return offpolicy_evaluate(policies, log, world, settings, seed=seed)
+
+
+def _policy_rows(evaluation: dict[str, Any], offpolicy: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Simulated values per world, then the off-policy estimates (the gate's estimator)."""
+    rows = [
+        {"policy": name, "where": WHERE_LABELS[place], **row["expected_profit"]}
+        for place, t in evaluation["evaluated_in"].items()
+        for name, row in sorted(t["policies"].items(), key=lambda kv: -kv[1]["expected_profit"]["mean"])
+    ]
+    if offpolicy is None:
+        return rows
+    estimator = offpolicy["gate_estimator"]
+    logged = offpolicy["logged_policy_value"]
+    for row in rows:
+        found = offpolicy["policies"].get(row["policy"])
+        if found is not None:
+            e, d = found["estimates"][estimator], found["diagnostics"]
+            row["off_policy"] = (
+                f"{estimator} {e['value']:.3f} [{e['low']:.3f}, {e['high']:.3f}] ESS {d['ess']:,.0f}"
+            )
+    rows.append(
+        {
+            "policy": BASELINE_BAU,
+            "where": WHERE_LABELS["logged"],
+            "mean": logged["value"],
+            "low": logged["low"],
+            "high": logged["high"],
+        }
     )
-    return {"verdict": "GO" if go else "NO-GO", "reasons": reasons, "basis": "paired simulated difference"}
+    rows += [
+        {
+            "policy": name,
+            "where": WHERE_LABELS["logged"],
+            "mean": e["value"],
+            "low": e["low"],
+            "high": e["high"],
+        }
+        for name, found in offpolicy["policies"].items()
+        for e in [found["estimates"][estimator]]
+    ]
+    return rows
+
+
+def _ope_evidence(offpolicy: dict[str, Any] | None, recommended: str) -> dict[str, str] | None:
+    if offpolicy is None or recommended not in offpolicy["policies"]:
+        return None
+    row = offpolicy["policies"][recommended]
+    d = row["diagnostics"]
+    return {
+        "log": f"{offpolicy['campaigns']:,} campaigns x {offpolicy['periods']} periods, propensities "
+        f"{offpolicy['propensities']}",
+        "estimates": "; ".join(
+            f"{k} {e['value']:.3f} [{e['low']:.3f}, {e['high']:.3f}]" for k, e in row["estimates"].items()
+        ),
+        "effective campaigns (ESS)": f"{d['ess']:,.1f} of {d['rows']:,}",
+        "weights": f"max {d['max_weight']:.3g}, mean {d['mean_weight']:.3f} (near 1 when the log covers it)",
+        "logged decisions the policy never takes": f"{d['zero_probability_share']:.1%}",
+        "launch gate": row["verdict"]["verdict"],
+        **({"warning": " ".join(offpolicy["warnings"])} if offpolicy["warnings"] else {}),
+    }
 
 
 def _headline(rec: dict[str, Any], base: dict[str, Any], population: int) -> dict[str, Any]:

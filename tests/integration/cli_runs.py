@@ -35,3 +35,24 @@ def small_fitted_run(root: Path, *, periods: int = 4) -> Path:
     )
     assert result.exit_code == 0, result.output
     return root / "run"
+
+
+def small_trained_run(root: Path) -> Path:
+    """``small_fitted_run`` plus a briefly trained PPO agent and the baselines' evaluation."""
+    run = small_fitted_run(root)
+    trained = invoke(
+        "train",
+        "--world",
+        run / "world",
+        "--out",
+        run,
+        "--timesteps",
+        "2048",
+        "--n-envs",
+        "64",
+        "--eval-shoppers",
+        "300",
+        "-q",
+    )
+    assert trained.exit_code == 0, trained.output
+    return run

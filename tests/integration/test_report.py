@@ -8,28 +8,12 @@ import pytest
 from pypdf import PdfReader
 
 from campaign_sim.reports.render import PAGE_TITLES
-from tests.integration.cli_runs import invoke, small_fitted_run
+from tests.integration.cli_runs import invoke, small_trained_run
 
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
-    run = small_fitted_run(tmp_path_factory.mktemp("report"))
-    trained = invoke(
-        "train",
-        "--world",
-        run / "world",
-        "--out",
-        run,
-        "--timesteps",
-        "2048",
-        "--n-envs",
-        "64",
-        "--eval-shoppers",
-        "300",
-        "-q",
-    )
-    assert trained.exit_code == 0, trained.output
-    return run
+    return small_trained_run(tmp_path_factory.mktemp("report"))
 
 
 def test_report_pages_and_executive_numbers_match_summary(trained_run):
