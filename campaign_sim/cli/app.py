@@ -174,9 +174,18 @@ def train(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Run directory.")] = Path("runs/demo"),
-    path: Annotated[Path, typer.Option("--path", help="Hillstrom CSV for the real-data check.")] = Path(
-        "../shared/data/hillstrom/hillstrom.csv"
-    ),
+    dataset: Annotated[
+        str,
+        typer.Option(
+            "--dataset", help="synthetic (generated history) or hillstrom (the real RCT at --path)."
+        ),
+    ] = "synthetic",
+    path: Annotated[
+        Path,
+        typer.Option(
+            "--path", help="The Hillstrom CSV: the whole run with --dataset hillstrom, else a check."
+        ),
+    ] = Path("../shared/data/hillstrom/hillstrom.csv"),
     fast: Annotated[bool, typer.Option("--fast", help="Smaller history, ensemble and training.")] = False,
     generator: Annotated[
         str,
@@ -187,6 +196,10 @@ def demo(
 ) -> None:
     """The whole pipeline: history -> fitted world -> copy -> PPO + baselines -> report."""
     from campaign_sim.core.config import WorldConfig
+    from campaign_sim.workflows.demo import DATASETS
+
+    if dataset not in DATASETS:  # before any progress output
+        raise InputError(f"--dataset {dataset!r}: expected one of {', '.join(DATASETS)}")
     from campaign_sim.workflows.demo import FAST_ENSEMBLE, run_demo
 
     def stage(message: str) -> None:
@@ -207,6 +220,7 @@ def demo(
             on_progress=tick,
             agent_progress=bar,
             generator=generator,
+            dataset=dataset,
         )
     for line in result.lines:
         out_console.print(line, markup=False, soft_wrap=True)

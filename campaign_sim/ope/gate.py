@@ -11,7 +11,9 @@ from campaign_sim.ope.intervals import Interval
 MIN_ESS = 1_000  # fewer effective rows: the interval itself is not trustworthy
 MIN_ESS_SHARE = 0.01
 MAX_SUPPORT_VIOLATION = 0.05
-MEAN_WEIGHT_TOLERANCE = 0.1  # |mean w - 1| beyond this: propensities or support are off
+MEAN_WEIGHT_TOLERANCE = 0.1
+# a lower bound must clear this, not merely zero: two identical policies differ by rounding only
+MIN_GAIN = 1e-6  # |mean w - 1| beyond this: propensities or support are off
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Verdict:
 def launch_gate(estimator: str, difference: Interval, diagnostics: Diagnostics) -> Verdict:
     """``difference`` = candidate - business-as-usual by ``estimator`` (paired 95% interval)."""
     reasons = []
-    if difference.low <= 0:
+    if difference.low <= MIN_GAIN:
         reasons.append(
             f"the lower 95% bound of (candidate - business-as-usual) by {estimator} is "
             f"{difference.low:+.4g}, not above zero"

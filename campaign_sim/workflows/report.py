@@ -19,8 +19,9 @@ from campaign_sim.agents.evaluate import make_core, run_policy
 from campaign_sim.agents.sb3_agents import ALGORITHMS, SB3Policy, load_model
 from campaign_sim.core.errors import InputError
 from campaign_sim.core.runs import RunDir
-from campaign_sim.data.log import load_log
+from campaign_sim.data.log import CampaignLog, load_log
 from campaign_sim.envs.worlds import ObservedThrough, settings_from
+from campaign_sim.ope.gate import MIN_GAIN
 from campaign_sim.reports.render import render_report
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.population import SEGMENTS
@@ -68,7 +69,8 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
     )
     config = run.load_config()
     strategy = _strategy(run, evaluation, recommended, reference, world, seed=seed)
-    offpolicy = _offpolicy(run, world, recommended, config, seed=seed)
+    log = _source_log(world)
+    offpolicy = _offpolicy(run, world, log, recommended, config, seed=seed) if log is not None else None
     return {
         "title": run.root.name,
         "seed": seed,
@@ -91,7 +93,7 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
             "learning_curves": _learning_curves(run.root / "tensorboard"),
             "ope": _ope_evidence(offpolicy, recommended),
         },
-        "data": _data(world),
+        "data": _data(world, log),
         "assumptions": [
             "profit = revenue x (margin - discount) - contact cost; values use revenue at its expectation "
             "given the response (the same value, far less noise)",
@@ -129,12 +131,13 @@ def _verdict(
         if diff is None:
             reasons.append(f"in {label}: {recommended} was not compared with a baseline there")
             continue
-        above = diff["low"] > 0
+        above = diff["low"] > MIN_GAIN
         go &= above
         compared = True
         reasons.append(
-            f"in {label}: recommended - {table['reference']} = {diff['mean']:+.3f} [{diff['low']:+.3f}, "
-            f"{diff['high']:+.3f}] per shopper, lower bound {'above' if above else 'not above'} zero"
+            f"in {label}: recommended - {table['reference']} = {_signed(diff['mean'])} "
+            f"[{_signed(diff['low'])}, {_signed(diff['high'])}] per shopper, lower bound "
+            f"{'above' if above else 'not above'} zero"
         )
     go &= compared
     gate = (offpolicy or {}).get("policies", {}).get(recommended, {}).get("verdict")
@@ -143,22 +146,34 @@ def _verdict(
         basis = "paired simulated difference"
     else:
         go &= gate["verdict"] == "GO"
+        d = gate["difference"]
         reasons.append(
-            f"off-policy launch gate on the logged history ({gate['estimator']}): {gate['verdict']}"
+            f"off-policy launch gate on the logged history: recommended - logged policy by "
+            f"{gate['estimator']} = {_signed(d['value'])} [{_signed(d['low'])}, {_signed(d['high'])}] "
+            f"per shopper -> {gate['verdict']}"
         )
         reasons += [f"  {r}" for r in gate["reasons"]]
         basis = "paired simulated difference and the off-policy launch gate"
     return {"verdict": "GO" if go else "NO-GO", "reasons": reasons, "basis": basis}
 
 
-def _offpolicy(run: RunDir, world, recommended: str, config, *, seed: int) -> dict[str, Any] | None:
+def _source_log(world: FittedWorld | None) -> CampaignLog | None:
+    """The log the world was fitted from, read through its config (canonical columns)."""
+    source = world.metadata.get("source") if world is not None else None
+    return load_log(source, world.config) if source and Path(source).exists() else None
+
+
+def _signed(value: float) -> str:
+    """+0.123, or +1.23e-05 where three decimals would read as zero."""
+    return f"{value:+.3f}" if abs(value) >= 0.001 or value == 0 else f"{value:+.2e}"
+
+
+def _offpolicy(
+    run: RunDir, world, log: CampaignLog, recommended: str, config, *, seed: int
+) -> dict[str, Any]:
     """The recommended policy and the cheap baselines on the logged history the world was fitted
     from. Myopic greedy (one model call per action and period) joins only when recommended;
     online bandits are not saved, so they are not replayed."""
-    source = world.metadata.get("source") if world is not None else None
-    if source is None or not Path(source).exists():
-        return None
-    log = load_log(source, world.config)
     names = [recommended, *(n for n in _REPLAYED if n != recommended)]
     names += [r for r in (f"rule:{rule.name}" for rule in config.rules) if r not in names]
     policies = {}
@@ -376,9 +391,9 @@ def _learning_curves(folder: Path) -> dict[str, dict[str, list[float]]]:
     return curves
 
 
-def _data(world: FittedWorld | None) -> dict[str, Any]:
+def _data(world: FittedWorld | None, log: CampaignLog | None) -> dict[str, Any]:
     source = world.metadata.get("source") if world is not None else None
-    if not source or not Path(source).exists():
+    if log is None:
         return {
             "source": source or "unknown",
             "rows": 0,
@@ -388,19 +403,14 @@ def _data(world: FittedWorld | None) -> dict[str, Any]:
             "visit_rate": 0.0,
             "conversion_rate": 0.0,
         }
-    log = pl.scan_parquet(source) if str(source).endswith(".parquet") else pl.scan_csv(source)
-    row = (
-        log.select(
-            pl.len().alias("rows"),
-            pl.col("customer_id").n_unique().alias("customers"),
-            pl.col("period").n_unique().alias("periods"),
-            (pl.col("channel") != "none").mean().alias("contact_share"),
-            pl.col("visit").mean().alias("visit_rate"),
-            pl.col("conversion").mean().alias("conversion_rate"),
-        )
-        .collect()
-        .row(0, named=True)
-    )
+    row = log.frame.select(
+        pl.len().alias("rows"),
+        pl.col("customer_id").n_unique().alias("customers"),
+        pl.col("period").n_unique().alias("periods"),
+        (pl.col("channel") != "none").mean().alias("contact_share"),
+        pl.col("visit").mean().alias("visit_rate"),
+        pl.col("conversion").mean().alias("conversion_rate"),
+    ).row(0, named=True)
     return {"source": str(source), **row}
 
 

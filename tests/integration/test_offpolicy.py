@@ -52,7 +52,9 @@ def test_replay_rebuilds_the_logged_state(world_and_log):
         rebuilt = replay.state.matrix()
         for j, name in enumerate(STATE_COLUMNS):
             np.testing.assert_allclose(rebuilt[:, j], logged.get_column(name).to_numpy(), atol=1e-9)
-        assert np.array_equal(replay.state.unsubscribed[:, 1], logged.get_column("unsubscribed_email").to_numpy() > 0)
+        assert np.array_equal(
+            replay.state.unsubscribed[:, 1], logged.get_column("unsubscribed_email").to_numpy() > 0
+        )
         assert obs.shape[0] == masks.shape[0] == frame.get_column("customer_id").n_unique()
     assert replay.active[:, 0].all()
 
@@ -64,7 +66,9 @@ def test_random_policy_intervals_hold_its_true_value(world_and_log):
         {"random": RandomPolicy(shape)}, log, world, settings_from(world.config, fitted=True), seed=0
     )
     truth_world = ObservedThrough(true_world_of(world), world)
-    episodes = run_policy(RandomPolicy(shape), make_core(truth_world, 60_000, pessimism=0.0), seed=5, periods=PERIODS)
+    episodes = run_policy(
+        RandomPolicy(shape), make_core(truth_world, 60_000, pessimism=0.0), seed=5, periods=PERIODS
+    )
     mean, low, high = interval(episodes.expected_profit)
     slack = (high - low) / 2
     row = result["policies"]["random"]
@@ -78,7 +82,9 @@ def test_random_policy_intervals_hold_its_true_value(world_and_log):
 def test_evaluate_policy_cli_writes_json_and_parquet(run):
     result = invoke("evaluate", "--policy", run / "agents" / "ppo-seed0", "-q")
     assert result.exit_code == 0, result.output
-    assert "vs business-as-usual by SeqDR" in result.output and "simulated in the fitted world" in result.output
+    assert (
+        "vs business-as-usual by SeqDR" in result.output and "simulated in the fitted world" in result.output
+    )
     written = json.loads((run / "evaluations" / "ope_ppo-seed0.json").read_text())
     assert set(written["policies"]["ppo-seed0"]["estimates"]) == {"PDIS", "WPDIS", "SeqDR"}
     frame = pl.read_parquet(run / "evaluations" / "ope_ppo-seed0.parquet")

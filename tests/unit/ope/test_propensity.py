@@ -38,5 +38,9 @@ def test_episode_diagnostics_of_the_logging_policy_itself():
     e = LoggedEpisodes(np.ones((100, 3)), p, p, np.ones((100, 3), dtype=bool))
     d = diagnose_episodes(e)
     assert d.ess == 100 and d.mean_weight == 1.0 and d.zero_probability_share == 0.0
-    half = LoggedEpisodes(np.ones((100, 3)), p, np.where(np.arange(100)[:, None] < 50, 0.5, 0.0) + 0 * p, e.active)
-    assert np.isclose(diagnose_episodes(half).ess, 50) and diagnose_episodes(half).zero_probability_share == 0.5
+    half = LoggedEpisodes(
+        np.ones((100, 3)), p, np.where(np.arange(100)[:, None] < 50, 0.5, 0.0) + 0 * p, e.active
+    )
+    assert (
+        np.isclose(diagnose_episodes(half).ess, 50) and diagnose_episodes(half).zero_probability_share == 0.5
+    )

@@ -33,8 +33,41 @@ def test_go_needs_the_lower_bound_above_zero_in_every_world():
     fitted = {"reference": "rule:email", "policies": {"ppo": row(5.0, (1.0, 0.5, 1.5))}}
     true_good = {"reference": "business-as-usual", "policies": {"ppo": row(5.0, (0.2, 0.05, 0.35))}}
     true_bad = {"reference": "business-as-usual", "policies": {"ppo": row(5.0, (0.2, -0.05, 0.45))}}
-    assert _verdict({"evaluated_in": {"world": fitted, "true_world": true_good}}, "ppo")["verdict"] == "GO"
-    no_go = _verdict({"evaluated_in": {"world": fitted, "true_world": true_bad}}, "ppo")
+    assert (
+        _verdict({"evaluated_in": {"world": fitted, "true_world": true_good}}, "ppo", None)["verdict"] == "GO"
+    )
+    no_go = _verdict({"evaluated_in": {"world": fitted, "true_world": true_bad}}, "ppo", None)
     assert no_go["verdict"] == "NO-GO" and any("not above zero" in r for r in no_go["reasons"])
     missing = {"reference": "business-as-usual", "policies": {"ppo": row(5.0)}}
-    assert _verdict({"evaluated_in": {"world": missing}}, "ppo")["verdict"] == "NO-GO"  # nothing compared
+    assert (
+        _verdict({"evaluated_in": {"world": missing}}, "ppo", None)["verdict"] == "NO-GO"
+    )  # nothing compared
+    # a difference of rounding noise is not a gain
+    tie = {"reference": "rule:email", "policies": {"ppo": row(5.0, (1e-12, 1e-13, 2e-12))}}
+    assert _verdict({"evaluated_in": {"world": tie}}, "ppo", None)["verdict"] == "NO-GO"
+
+
+def gate(verdict, low):
+    difference = {"value": low + 0.1, "low": low, "high": low + 0.2, "method": "normal"}
+    reasons = [] if verdict == "GO" else ["effective sample size 30 is below 1,000"]
+    return {
+        "policies": {
+            "ppo": {
+                "verdict": {
+                    "verdict": verdict,
+                    "estimator": "SeqDR",
+                    "difference": difference,
+                    "reasons": reasons,
+                }
+            }
+        }
+    }
+
+
+def test_the_off_policy_gate_can_veto_a_simulated_go():
+    fitted = {"reference": "rule:email", "policies": {"ppo": row(5.0, (1.0, 0.5, 1.5))}}
+    evaluation = {"evaluated_in": {"world": fitted}}
+    assert _verdict(evaluation, "ppo", gate("GO", 0.05))["verdict"] == "GO"
+    vetoed = _verdict(evaluation, "ppo", gate("NO-GO", -0.05))
+    assert vetoed["verdict"] == "NO-GO" and any("effective sample size" in r for r in vetoed["reasons"])
+    assert "launch gate" in vetoed["basis"]
