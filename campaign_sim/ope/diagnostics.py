@@ -23,20 +23,25 @@ class Diagnostics:
         return asdict(self)
 
 
+def from_weights(w: np.ndarray, *, zero_probability_share: float, violation: float | None) -> Diagnostics:
+    """Diagnostics of importance weights ``w`` (one per logged row or per logged campaign)."""
+    ess = float(w.sum() ** 2 / max((w**2).sum(), 1e-300))
+    return Diagnostics(
+        rows=int(w.shape[0]),
+        ess=ess,
+        ess_share=ess / w.shape[0],
+        max_weight=float(w.max()),
+        mean_weight=float(w.mean()),
+        zero_probability_share=zero_probability_share,
+        support_violation_mass=violation,
+    )
+
+
 def diagnose(d: LoggedBandit, *, logging_probs: np.ndarray | None = None) -> Diagnostics:
     """``logging_probs`` (n, A): the logging policy's full distribution, when known, to measure
     the candidate's mass where the logger has none (support violations)."""
-    w = d.weight
-    ess = float(w.sum() ** 2 / max((w**2).sum(), 1e-300))
     violation = None
     if logging_probs is not None:
         violation = float((d.target * (logging_probs <= 0)).sum(axis=1).mean())
-    return Diagnostics(
-        rows=d.n,
-        ess=ess,
-        ess_share=ess / d.n,
-        max_weight=float(w.max()),
-        mean_weight=float(w.mean()),
-        zero_probability_share=float((d.target[np.arange(d.n), d.action] == 0).mean()),
-        support_violation_mass=violation,
-    )
+    zero = float((d.target[np.arange(d.n), d.action] == 0).mean())
+    return from_weights(d.weight, zero_probability_share=zero, violation=violation)

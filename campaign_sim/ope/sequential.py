@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from campaign_sim.ope.diagnostics import Diagnostics
+from campaign_sim.ope.diagnostics import Diagnostics, from_weights
 from campaign_sim.ope.estimators import Parts
 from campaign_sim.ope.intervals import Interval
 
@@ -63,17 +63,8 @@ def logged_return(e: LoggedEpisodes) -> Parts:
 def diagnose_episodes(e: LoggedEpisodes) -> Diagnostics:
     """Weights of whole campaigns (rho over every period an episode ran): how many logged
     campaigns the estimate is worth. ``zero_probability_share`` counts logged decisions."""
-    w = e.cumulative_ratio()[:, -1]
-    ess = float(w.sum() ** 2 / max((w**2).sum(), 1e-300))
-    return Diagnostics(
-        rows=e.n,
-        ess=ess,
-        ess_share=ess / e.n,
-        max_weight=float(w.max()),
-        mean_weight=float(w.mean()),
-        zero_probability_share=float((e.target[e.active] == 0).mean()),
-        support_violation_mass=None,
-    )
+    zero = float((e.target[e.active] == 0).mean())
+    return from_weights(e.cumulative_ratio()[:, -1], zero_probability_share=zero, violation=None)
 
 
 @dataclass(frozen=True)
