@@ -4,7 +4,7 @@ Runs the demo exactly as `make demo` does (same defaults), in a temporary run di
 times the stages from the demo's own stage callbacks. The SmolLM2 cache is warm when this
 runs after `make install` and one demo; a cold cache adds the one-time GGUF conversion (~20 s).
 
-Run: python benchmarks/bench_demo.py [--fast]
+Run: python benchmarks/bench_demo.py [--fast] [--dataset synthetic|hillstrom]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ HILLSTROM = Path(__file__).resolve().parents[2] / "shared" / "data" / "hillstrom
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fast", action="store_true")
+    parser.add_argument("--dataset", default="synthetic", choices=("synthetic", "hillstrom"))
     args = parser.parse_args()
     marks: list[tuple[str, float]] = []
     started = time.perf_counter()
@@ -33,6 +34,7 @@ def main() -> None:
             out=Path(tmp) / "demo",
             hillstrom=HILLSTROM,
             fast=args.fast,
+            dataset=args.dataset,
             on_stage=lambda message: marks.append((message, time.perf_counter())),
         )
         total = time.perf_counter() - started
@@ -48,17 +50,24 @@ def main() -> None:
     ]
     print("\n".join(result.lines))
     rows = "\n".join(f"| {s['stage']} | {s['seconds']} | {s['share']:.0%} |" for s in stages)
-    markdown = f"""## Demo (`benchmarks/bench_demo.py`{" --fast" if args.fast else ""})
+    flags = (" --fast" if args.fast else "") + (f" --dataset {args.dataset}" if args.dataset != "synthetic" else "")
+    what = "`make demo` defaults" if not flags else f"`campaign-sim demo{flags}`"
+    markdown = f"""## Demo (`benchmarks/bench_demo.py{flags}`)
 
-`campaign-sim demo` defaults (what `make demo` runs), warm SmolLM2 cache: **{total:.0f} s** end to end
-(floor: 5 minutes), report written: {wrote}.
+{what}, warm SmolLM2 cache: **{total:.0f} s** end to end (floor: 5 minutes), report written: {wrote}.
+
+Key lines it printed:
+
+```
+{chr(10).join(line for line in result.lines if line.startswith(("recommended", "  in ", "  off-policy", "    ")))}
+```
 
 | stage | seconds | share |
 |---|---|---|
 {rows}
 """
     record(
-        "demo_fast" if args.fast else "demo",
+        "demo" + ("_fast" if args.fast else "") + ("_hillstrom" if args.dataset == "hillstrom" else ""),
         markdown,
         {"seconds": round(total, 1), "report": wrote, "stages": stages},
     )
