@@ -110,7 +110,7 @@ def _policy_lines(result: dict) -> list[str]:
             lines.append(f"  simulated in {label}: {sim['mean']:.3f} [{sim['low']:.3f}, {sim['high']:.3f}]")
         diff, verdict = row["difference_vs_logged"], row["verdict"]
         lines.append(
-            f"  vs business-as-usual by {result['gate_estimator']}: {diff['value']:+.3f} "
+            f"  vs business-as-usual by {verdict['estimator']}: {diff['value']:+.3f} "
             f"[{diff['low']:+.3f}, {diff['high']:+.3f}] -> {verdict['verdict']}"
         )
         lines += [f"    {reason}" for reason in verdict["reasons"]]

@@ -7,7 +7,8 @@ campaigns are then reweighted: PDIS, weighted PDIS and sequential DR, the last w
 fitted world as its model: the value of the rest of the campaign simulated from each
 logged state, after the logged action and under the candidate. The logging policy's own value is the logged
 return itself, so candidate - business-as-usual is a paired per-campaign difference. The
-launch gate reads the sequential-DR difference and the campaign-level weights.
+launch gate reads the sequential-DR difference (PDIS for ``model_free`` policies) and the
+campaign-level weights.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ from campaign_sim.ope.propensity import estimate_propensities
 from campaign_sim.ope.sequential import PDIS, WPDIS, LoggedEpisodes, SeqDR, diagnose_episodes, logged_return
 from campaign_sim.simulators.fitted.world import FittedWorld
 
-GATE_ESTIMATOR = "SeqDR"
-
 
 def offpolicy_evaluate(
     policies: dict[str, Policy],
@@ -46,8 +45,13 @@ def offpolicy_evaluate(
     *,
     seed: int = 0,
     resamples: int = 200,
+    model_free: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Estimates, intervals, diagnostics and a launch verdict for each policy on ``log``."""
+    """Estimates, intervals, diagnostics and a launch verdict for each policy on ``log``.
+
+    Policies named in ``model_free`` skip sequential DR (its model simulates the rest of the
+    campaign from every logged state, which is costly for a policy that itself queries the model
+    per action, like myopic greedy); their gate reads PDIS."""
     panel = logged_panel(log, world, horizon=settings.horizon)
     replay = LogReplay(panel, world, settings, seed=seed)
     for policy in policies.values():
@@ -63,9 +67,10 @@ def offpolicy_evaluate(
             observations.append(obs)
         for name, policy in policies.items():
             target[name][:, t] = policy.action_probs(obs, masks)[rows, panel.action[:, t]]
-            # model value of the rest of the campaign: after the logged action, and under the policy
-            q_hat[name][:, t] = replay.value_to_go(policy, panel.action[:, t], seed=seed)
-            v_hat[name][:, t] = replay.value_to_go(policy, seed=seed)
+            if name not in model_free:
+                # model value of the rest of the campaign: after the logged action, and under the policy
+                q_hat[name][:, t] = replay.value_to_go(policy, panel.action[:, t], seed=seed)
+                v_hat[name][:, t] = replay.value_to_go(policy, seed=seed)
     active = replay.active
     propensity, warnings, estimated = _propensities(panel, observations, active, replay, seed=seed)
     base = LoggedEpisodes(replay.profit, propensity, propensity, active)
@@ -78,15 +83,17 @@ def offpolicy_evaluate(
         estimates = {
             "PDIS": normal_interval(PDIS().parts(episodes)),
             "WPDIS": WPDIS().interval(episodes, resamples=resamples, seed=seed),
-            "SeqDR": normal_interval(SeqDR().parts(episodes)),
         }
-        difference = paired_difference(SeqDR().parts(episodes), logged_return(base), method="normal")
+        gate_estimator = PDIS() if name in model_free else SeqDR()
+        if name not in model_free:
+            estimates["SeqDR"] = normal_interval(SeqDR().parts(episodes))
+        difference = paired_difference(gate_estimator.parts(episodes), logged_return(base), method="normal")
         diagnostics = diagnose_episodes(episodes)
         table[name] = {
             "estimates": {k: v.to_dict() for k, v in estimates.items()},
             "difference_vs_logged": difference.to_dict(),
             "diagnostics": diagnostics.to_dict(),
-            "verdict": launch_gate(GATE_ESTIMATOR, difference, diagnostics).to_dict(),
+            "verdict": launch_gate(gate_estimator.name, difference, diagnostics).to_dict(),
         }
     return {
         "source": log.source,
@@ -97,7 +104,6 @@ def offpolicy_evaluate(
         "propensities": "estimated" if estimated is not None else "logged",
         "propensity_model": estimated,
         "warnings": warnings,
-        "gate_estimator": GATE_ESTIMATOR,
         "policies": table,
     }
 

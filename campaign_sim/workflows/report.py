@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from campaign_sim.agents.baselines import MyopicPolicy
 from campaign_sim.agents.evaluate import make_core, run_policy
 from campaign_sim.agents.sb3_agents import ALGORITHMS, SB3Policy, load_model
 from campaign_sim.core.errors import InputError
@@ -172,8 +173,9 @@ def _offpolicy(
     run: RunDir, world, log: CampaignLog, recommended: str, config, *, seed: int
 ) -> dict[str, Any]:
     """The recommended policy and the cheap baselines on the logged history the world was fitted
-    from. Myopic greedy (one model call per action and period) joins only when recommended;
-    online bandits are not saved, so they are not replayed."""
+    from. Myopic greedy joins only when recommended, and without sequential DR (it queries the
+    model per action, so simulating from every logged state costs minutes); online bandits are
+    not saved, so they are not replayed."""
     names = [recommended, *(n for n in _REPLAYED if n != recommended)]
     names += [r for r in (f"rule:{rule.name}" for rule in config.rules) if r not in names]
     policies = {}
@@ -183,7 +185,8 @@ def _offpolicy(
         except (InputError, StopIteration):
             continue
     settings = settings_from(world.config, fitted=True, pessimism=0.0)
-    return offpolicy_evaluate(policies, log, world, settings, seed=seed)
+    costly = tuple(name for name, p in policies.items() if isinstance(p, MyopicPolicy))
+    return offpolicy_evaluate(policies, log, world, settings, seed=seed, model_free=costly)
 
 
 def _policy_rows(evaluation: dict[str, Any], offpolicy: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -195,11 +198,11 @@ def _policy_rows(evaluation: dict[str, Any], offpolicy: dict[str, Any] | None) -
     ]
     if offpolicy is None:
         return rows
-    estimator = offpolicy["gate_estimator"]
     logged = offpolicy["logged_policy_value"]
     for row in rows:
         found = offpolicy["policies"].get(row["policy"])
         if found is not None:
+            estimator = found["verdict"]["estimator"]
             e, d = found["estimates"][estimator], found["diagnostics"]
             row["off_policy"] = (
                 f"{estimator} {e['value']:.3f} [{e['low']:.3f}, {e['high']:.3f}] ESS {d['ess']:,.0f}"
@@ -222,7 +225,7 @@ def _policy_rows(evaluation: dict[str, Any], offpolicy: dict[str, Any] | None) -
             "high": e["high"],
         }
         for name, found in offpolicy["policies"].items()
-        for e in [found["estimates"][estimator]]
+        for e in [found["estimates"][found["verdict"]["estimator"]]]
     ]
     return rows
 

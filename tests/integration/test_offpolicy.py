@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from campaign_sim.agents.baselines import RandomPolicy
+from campaign_sim.agents.baselines import MyopicPolicy, RandomPolicy
 from campaign_sim.agents.evaluate import interval, make_core, run_policy
 from campaign_sim.agents.log_replay import LogReplay, logged_panel
 from campaign_sim.data.log import load_log
@@ -124,3 +124,20 @@ def test_replay_is_deterministic(world_and_log):
         offpolicy_evaluate({"random": RandomPolicy(shape)}, log, world, settings, seed=3) for _ in range(2)
     )
     assert first == second
+
+
+def test_model_free_policies_skip_sequential_dr_and_gate_on_pdis(world_and_log):
+    world, log = world_and_log
+    result = offpolicy_evaluate(
+        {"myopic": MyopicPolicy(world)},
+        log,
+        world,
+        settings_from(world.config, fitted=True),
+        model_free=("myopic",),
+    )
+    row = result["policies"]["myopic"]
+    assert set(row["estimates"]) == {"PDIS", "WPDIS"} and row["verdict"]["estimator"] == "PDIS"
+    assert (
+        row["difference_vs_logged"]["value"]
+        == row["estimates"]["PDIS"]["value"] - result["logged_policy_value"]["value"]
+    )
