@@ -50,7 +50,9 @@ def main() -> None:
     ]
     print("\n".join(result.lines))
     rows = "\n".join(f"| {s['stage']} | {s['seconds']} | {s['share']:.0%} |" for s in stages)
-    flags = (" --fast" if args.fast else "") + (f" --dataset {args.dataset}" if args.dataset != "synthetic" else "")
+    flags = (" --fast" if args.fast else "") + (
+        f" --dataset {args.dataset}" if args.dataset != "synthetic" else ""
+    )
     what = "`make demo` defaults" if not flags else f"`campaign-sim demo{flags}`"
     markdown = f"""## Demo (`benchmarks/bench_demo.py{flags}`)
 

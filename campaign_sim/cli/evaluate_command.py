@@ -12,6 +12,7 @@ import typer
 from campaign_sim.cli.common import JsonOption, QuietOption, out_console, print_json, progress
 from campaign_sim.core.atomic import write_text_atomic
 from campaign_sim.core.errors import InputError
+from campaign_sim.ope.intervals import METHODS
 
 BENCHMARKS = ("obd", "hillstrom", "synthetic")
 DEFAULT_PATHS = {"obd": "../shared/data/obd", "hillstrom": "../shared/data/hillstrom/hillstrom.csv"}
@@ -34,6 +35,12 @@ def evaluate(
         Path | None,
         typer.Option("--path", help="--benchmark: data folder or file (default ../shared/data/...)."),
     ] = None,
+    interval: Annotated[
+        str,
+        typer.Option(
+            "--interval", help="--policy: studentized (bootstrap-t), bootstrap (percentile) or normal."
+        ),
+    ] = "studentized",
     replications: Annotated[int, typer.Option("--replications", min=2, help="synthetic: replications.")] = 50,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the result as JSON here.")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
@@ -46,8 +53,12 @@ def evaluate(
         raise InputError(
             "give exactly one of --policy runs/X/agents/NAME or --benchmark obd|hillstrom|synthetic"
         )
+    if interval not in METHODS:
+        raise InputError(f"--interval {interval!r}: expected one of {', '.join(METHODS)}")
     if policy is not None:
-        result = _evaluate_policy(policy, logs=logs, world=world, seed=seed, quiet=quiet or json)
+        result = _evaluate_policy(
+            policy, logs=logs, world=world, method=interval, seed=seed, quiet=quiet or json
+        )
     else:
         result = _benchmark(benchmark, path, replications=replications, seed=seed, quiet=quiet or json)
     if out is not None:
@@ -60,13 +71,15 @@ def evaluate(
         out_console.print(line, markup=False, soft_wrap=True)
 
 
-def _evaluate_policy(policy: Path, *, logs: Path | None, world: Path | None, seed: int, quiet: bool) -> dict:
+def _evaluate_policy(
+    policy: Path, *, logs: Path | None, world: Path | None, method: str, seed: int, quiet: bool
+) -> dict:
     from campaign_sim.workflows.offpolicy import run_offpolicy
 
     if not policy.exists():
         raise InputError(f"{policy}: no such agent folder (--policy)")
     with progress(f"replaying the logged history for {policy.name}", quiet=quiet):
-        run = run_offpolicy(policy, logs=logs, world_dir=world, seed=seed)
+        run = run_offpolicy(policy, logs=logs, world_dir=world, method=method, seed=seed)
     return {**run.result, "written": {k: str(v) for k, v in run.paths.items()}}
 
 
@@ -139,7 +152,9 @@ def _lines(benchmark: str, result: dict) -> list[str]:
         gate = result["gate_womens_vs_mens"]
         return [*lines, f"always Womens vs always Mens (visits): {gate['verdict']}", *gate["reasons"]]
     return [
-        f"mix {mix}: {name} coverage {v['coverage']:.1%} (mean width {v['mean_width']:.3f})"
+        f"mix {mix}: {name:<5} {method:<11} coverage {v['coverage']:.1%} (misses with the truth above "
+        f"{v['misses_truth_above']}, below {v['misses_truth_below']}; mean width {v['mean_width']:.3f})"
         for mix, table in result.items()
-        for name, v in table.items()
+        for name, methods in table["estimators"].items()
+        for method, v in methods.items()
     ]

@@ -15,6 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from campaign_sim.ope.checks import (
+    check_actions,
+    check_distributions,
+    check_finite,
+    check_probabilities,
+    check_shapes,
+)
+
 
 @dataclass(frozen=True)
 class LoggedBandit:
@@ -28,10 +36,14 @@ class LoggedBandit:
 
     def __post_init__(self) -> None:
         n = self.reward.shape[0]
-        if self.action.shape != (n,) or self.propensity.shape != (n,) or self.target.shape[0] != n:
-            raise ValueError("reward, action, propensity and target must have one row per logged decision")
-        if not np.all(self.propensity > 0):
-            raise ValueError("propensities must be > 0 (rows with 0 cannot be reweighted)")
+        check_shapes(n, action=self.action, propensity=self.propensity, target=self.target)
+        check_finite("reward", self.reward)
+        check_probabilities("propensity", self.propensity)  # 0 cannot be reweighted
+        check_actions("action", self.action, self.target.shape[1])
+        check_distributions("target", self.target)
+        if self.q_hat is not None:
+            check_shapes(n, q_hat=self.q_hat)
+            check_finite("q_hat", self.q_hat)
 
     @property
     def n(self) -> int:

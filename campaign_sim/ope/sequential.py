@@ -9,7 +9,7 @@ episode ends carry ``active = False`` (ratio 1, reward 0).
 - WPDIS: weighted PDIS, each period's rho_{1:t} normalised over episodes (biased, far steadier).
 - SeqDR: sequential doubly robust (Jiang & Li 2016), sum_t g^t [rho_{1:t}(r_t - q_t) + rho_{1:t-1} v_t].
 PDIS and SeqDR are means of per-episode terms, so they return ``Parts`` and share the
-single-decision intervals; WPDIS has its own episode-level Poisson bootstrap.
+single-decision intervals; WPDIS, a ratio per period, has its own episode-level Poisson bootstrap.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from campaign_sim.ope.checks import check_finite, check_probabilities, first_bad
 from campaign_sim.ope.diagnostics import Diagnostics, from_weights
 from campaign_sim.ope.estimators import Parts
 from campaign_sim.ope.intervals import Interval
+from campaign_sim.ope.resampling import poisson_weighted_sums
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,14 @@ class LoggedEpisodes:
         for name in ("propensity", "target", "active"):
             if getattr(self, name).shape != shape:
                 raise ValueError(f"{name} must have the rewards' (episodes, periods) shape {shape}")
-        if np.any(self.propensity[self.active] <= 0):
-            raise ValueError("propensities of logged actions must be > 0")
+        check_probabilities("propensity", self.propensity, where=self.active)
+        first_bad(
+            "target",
+            self.target,
+            self.active & ~((self.target >= 0) & (self.target <= 1)),
+            "a probability in [0, 1]",
+        )
+        check_finite("reward", np.where(self.active, self.reward, 0.0))
 
     @property
     def n(self) -> int:
@@ -94,21 +102,24 @@ class SeqDR:
 class WPDIS:
     name: str = "WPDIS"
 
-    def value(self, e: LoggedEpisodes, counts: np.ndarray | None = None) -> float:
-        """``counts`` (n,) reweights episodes (the bootstrap's Poisson draws)."""
-        w = np.ones(e.n) if counts is None else counts
-        rho = e.cumulative_ratio() * w[:, None]
-        numerator = (rho * np.where(e.active, e.reward, 0.0)).sum(axis=0)
-        denominator = rho.sum(axis=0)
-        return float(
-            (
-                e.discount()
-                * np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
-            ).sum()
-        )
+    def value(self, e: LoggedEpisodes) -> float:
+        return float(self._from_sums(self._columns(e).sum(axis=0)[None, :], e)[0])
 
     def interval(self, e: LoggedEpisodes, *, resamples: int = 500, seed: int = 0) -> Interval:
-        rng = np.random.default_rng(seed)
-        draws = [self.value(e, rng.poisson(1.0, e.n).astype(float)) for _ in range(resamples)]
+        """Percentile interval over Poisson resamples of whole episodes (one compiled pass)."""
+        draws = self._from_sums(poisson_weighted_sums(self._columns(e), resamples, seed)[:, :-1], e)
         low, high = np.percentile(draws, [2.5, 97.5])
         return Interval(self.value(e), float(low), float(high), f"bootstrap({resamples}, episodes)")
+
+    @staticmethod
+    def _columns(e: LoggedEpisodes) -> np.ndarray:
+        """(n, 2T): rho_{1:t} r_t, then rho_{1:t}: each period's ratio estimate is a quotient of sums."""
+        rho = e.cumulative_ratio()
+        return np.hstack([rho * np.where(e.active, e.reward, 0.0), rho])
+
+    @staticmethod
+    def _from_sums(sums: np.ndarray, e: LoggedEpisodes) -> np.ndarray:
+        periods = e.reward.shape[1]
+        numerator, denominator = sums[:, :periods], sums[:, periods : 2 * periods]
+        ratio = np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+        return ratio @ e.discount()

@@ -31,7 +31,7 @@ from campaign_sim.data.log import CampaignLog, load_log
 from campaign_sim.envs.core import EnvSettings
 from campaign_sim.envs.worlds import settings_from
 from campaign_sim.ope.gate import launch_gate
-from campaign_sim.ope.intervals import normal_interval, paired_difference
+from campaign_sim.ope.intervals import DEFAULT_METHOD, interval, paired_difference
 from campaign_sim.ope.propensity import estimate_propensities
 from campaign_sim.ope.sequential import PDIS, WPDIS, LoggedEpisodes, SeqDR, diagnose_episodes, logged_return
 from campaign_sim.simulators.fitted.world import FittedWorld
@@ -44,7 +44,7 @@ def offpolicy_evaluate(
     settings: EnvSettings,
     *,
     seed: int = 0,
-    resamples: int = 200,
+    method: str = DEFAULT_METHOD,
     model_free: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Estimates, intervals, diagnostics and a launch verdict for each policy on ``log``.
@@ -74,20 +74,22 @@ def offpolicy_evaluate(
     active = replay.active
     propensity, warnings, estimated = _propensities(panel, observations, active, replay, seed=seed)
     base = LoggedEpisodes(replay.profit, propensity, propensity, active)
-    logged = normal_interval(logged_return(base))
+    logged = interval(logged_return(base), method=method, seed=seed)
     table: dict[str, Any] = {}
     for name in policies:
         episodes = LoggedEpisodes(
             replay.profit, propensity, target[name], active, q_hat=q_hat[name], v_hat=v_hat[name]
         )
         estimates = {
-            "PDIS": normal_interval(PDIS().parts(episodes)),
-            "WPDIS": WPDIS().interval(episodes, resamples=resamples, seed=seed),
+            "PDIS": interval(PDIS().parts(episodes), method=method, seed=seed),
+            "WPDIS": WPDIS().interval(episodes, seed=seed),
         }
         gate_estimator = PDIS() if name in model_free else SeqDR()
         if name not in model_free:
-            estimates["SeqDR"] = normal_interval(SeqDR().parts(episodes))
-        difference = paired_difference(gate_estimator.parts(episodes), logged_return(base), method="normal")
+            estimates["SeqDR"] = interval(SeqDR().parts(episodes), method=method, seed=seed)
+        difference = paired_difference(
+            gate_estimator.parts(episodes), logged_return(base), method=method, seed=seed
+        )
         diagnostics = diagnose_episodes(episodes)
         table[name] = {
             "estimates": {k: v.to_dict() for k, v in estimates.items()},
@@ -149,7 +151,7 @@ def run_offpolicy(
     logs: str | Path | None = None,
     world_dir: str | Path | None = None,
     seed: int = 0,
-    resamples: int = 200,
+    method: str = DEFAULT_METHOD,
 ) -> OffPolicyRun:
     """`campaign-sim evaluate --policy runs/X/agents/NAME`: the agent on the logged history,
     beside its simulated value; JSON + Parquet into ``runs/X/evaluations``."""
@@ -169,9 +171,7 @@ def run_offpolicy(
     shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
     policy = SB3Policy(load_model(algo, policy_dir / "model.zip"), name=algo, shape=shape)
     settings = settings_from(world.config, fitted=True, pessimism=0.0)
-    result = offpolicy_evaluate(
-        {policy_dir.name: policy}, log, world, settings, seed=seed, resamples=resamples
-    )
+    result = offpolicy_evaluate({policy_dir.name: policy}, log, world, settings, seed=seed, method=method)
     result["simulated"] = _simulated(run, algo)
     run.evaluations.mkdir(parents=True, exist_ok=True)
     paths = {
