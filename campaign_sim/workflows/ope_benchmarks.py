@@ -26,7 +26,7 @@ from campaign_sim.data.log import load_log
 from campaign_sim.ope.diagnostics import diagnose
 from campaign_sim.ope.estimators import DM, DR, IPS, SNDR, SNIPS, DRos, LoggedBandit
 from campaign_sim.ope.gate import launch_gate
-from campaign_sim.ope.intervals import METHODS, bootstrap_interval, interval, paired_difference
+from campaign_sim.ope.intervals import METHODS, interval, paired_difference
 from campaign_sim.ope.reward_models import crossfit_cell_means
 from campaign_sim.simulators.synthetic.logging_policy import business_as_usual
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
@@ -37,7 +37,6 @@ OBP_PUBLISHED = {"DM": 0.157, "IPS": 0.311, "DR": 0.292, "DRos": 0.160}
 OBD_ESTIMATORS = (DM(), IPS(), SNIPS(), DR(), SNDR(), DRos())
 SLOTS = 3
 BTS_DRAWS = 200_000
-BOOTSTRAP = 1_000
 
 
 def bts_slot_probabilities(
@@ -87,7 +86,7 @@ def obd_cell(obd_dir: str | Path, *, campaign: str, target: str, seed: int = 0) 
     se = float(truth_log.reward.std(ddof=1) / np.sqrt(truth_log.n))
     estimates = {}
     for estimator in OBD_ESTIMATORS:
-        ci = bootstrap_interval(estimator.parts(data), resamples=BOOTSTRAP, seed=seed)
+        ci = interval(estimator.parts(data), seed=seed)
         estimates[estimator.name] = {
             "value": ci.value,
             "low": ci.low,
