@@ -52,10 +52,10 @@ def _mix(z):  # pragma: no cover - compiled; SplitMix64's finaliser, as ``splitm
     return z ^ (z >> np.uint64(31))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _uniforms(keys, period, n_streams):  # pragma: no cover - compiled
     out = np.empty((keys.shape[0], n_streams))
-    for i in range(keys.shape[0]):
+    for i in numba.prange(keys.shape[0]):
         base = _mix(keys[i] + period[i] * np.uint64(0x632BE59BD9B4E019))
         for j in range((n_streams + 1) // 2):
             bits = _mix(base ^ (np.uint64(j) * np.uint64(0x8CB92BA72F3D8DD7)))

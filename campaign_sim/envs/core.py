@@ -74,14 +74,20 @@ class CampaignCore:
         self.costs = np.asarray(world.contact_cost, dtype=np.float64)
         self.keys = np.zeros(n, dtype=np.uint64)
         self.shopper = np.zeros(n, dtype=np.int64)
-        # per-slot consent and observation features, refreshed only when a slot starts anew
-        self.consent = self.pool.consent[self.shopper]
+        # per-slot copies of the shoppers in play, refreshed only when a slot starts anew
+        self.seated = self.pool.seats(self.shopper)
         n_features = self.pool.features.shape[1]
         self._obs = np.zeros((n, n_features + 6 + self.shape[1]), dtype=np.float32)
-        self._obs[:, :n_features] = self.pool.features[self.shopper]
+        self._obs[:, :n_features] = self.seated.features
+        self._all_rows = np.arange(n)
         self.state = ShopperState.initial(np.zeros(n), self.shape[1], world.dynamics.contact_window)
         self.budget_left = np.zeros(n)
         self.budget_total = np.zeros(n)
+
+    @property
+    def consent(self) -> np.ndarray:
+        """(n, C) consent of the shopper in each slot."""
+        return self.seated.consent
 
     # --- observation -------------------------------------------------------------------------
     @property
@@ -98,13 +104,15 @@ class CampaignCore:
             "period_share",
         )
 
-    def observe(self) -> np.ndarray:
-        """(n, obs_dim) float32: shopper features, dynamic state, budget and time left (a copy).
+    def observe(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """(n, obs_dim) float32: shopper features, dynamic state, budget and time left (a copy);
+        only slots ``rows`` if given (e.g. the last observation of episodes that just ended).
 
         Shopper features sit in the buffer from episode starts; the compiled pass writes the rest."""
         s = self.state
         write_observations(
             self._obs,
+            self._all_rows if rows is None else np.asarray(rows, dtype=np.int64),
             self.pool.features.shape[1],
             s.fatigue,
             s.discount_exposure,
@@ -118,7 +126,7 @@ class CampaignCore:
             self.world.dynamics.max_contacts,
             self.settings.horizon,
         )
-        return self._obs.copy()
+        return self._obs.copy() if rows is None else self._obs[rows]
 
     def _budget_share(self) -> np.ndarray:
         if self.settings.budget is None:
@@ -156,10 +164,9 @@ class CampaignCore:
         self.keys[rows] = keys
         draw = uniforms(keys, DRAW_PERIOD, 1)[:, 0]
         self.shopper[rows] = np.minimum((draw * self.pool.size).astype(np.int64), self.pool.size - 1)
-        picked = self.shopper[rows]
-        self.consent[rows] = self.pool.consent[picked]
-        self._obs[rows, : self.pool.features.shape[1]] = self.pool.features[picked]
-        self.state.reset_rows(rows, self.pool.since_purchase[self.shopper[rows]])
+        self.seated.refill(rows, self.pool, self.shopper[rows])
+        self._obs[rows, : self.pool.features.shape[1]] = self.seated.features[rows]
+        self.state.reset_rows(rows, self.seated.since_purchase[rows])
         budget = self.settings.budget or 0.0
         if self.shared_budget:  # a new shopper brings its budget into the pool; leftovers stay
             self.budget_left[rows] += budget
@@ -178,7 +185,8 @@ class CampaignCore:
             raise ValueError(
                 f"seat needs {self.n} shoppers, got a pool of {pool.size} and a state of {state.n}"
             )
-        self.pool, self.shopper, self.consent = pool, np.arange(self.n), pool.consent.copy()
+        self.pool, self.shopper = pool, np.arange(self.n)
+        self.seated = pool.seats(self.shopper)
         self.keys[:] = keys
         self._obs[:, : pool.features.shape[1]] = pool.features
         self.state = state
@@ -225,7 +233,7 @@ class CampaignCore:
         d = np.where(c > 0, d, 0)
         flat = flat_action(d, c, k, self.shape)
         outcome, disagreement = self.world.step_outcomes(
-            self.pool, self.shopper, self.state, flat, u[:, :OUTCOME_STREAMS]
+            self.seated, self._all_rows, self.state, flat, u[:, :OUTCOME_STREAMS]
         )
         contacted = c > 0
         discount = np.where(contacted, self.discounts[d], 0.0)

@@ -1,8 +1,9 @@
 """Compiled (numba) passes of the environment step: settle the period, write observations.
 
 They do what ``simulators.state.advance`` and the observation layout of ``CampaignCore`` say,
-one shopper at a time in a single loop, updating the state arrays in place (tests hold them
-equal to the numpy ``advance``). Kept world-agnostic: the world's response happens before.
+one shopper at a time in a single loop (rows split across the cores; no row reads another),
+updating the state arrays in place (tests hold them equal to the numpy ``advance``). Kept
+world-agnostic: the world's response happens before.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def settle(
     channel,
     discount,
@@ -41,7 +42,7 @@ def settle(
     reward = np.empty(n, dtype=np.float32)
     profit, discount_cost, contact_cost, penalty = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     terminated, truncated = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
-    for i in range(n):
+    for i in numba.prange(n):  # rows are independent
         c = channel[i]
         contacted = c > 0
         discount_cost[i] = discount[i] * min(revenue[i], coupon_cap)
@@ -66,9 +67,10 @@ def settle(
     return reward, profit, discount_cost, contact_cost, penalty, terminated, truncated
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def write_observations(
     obs,
+    rows,
     n_features,
     fatigue,
     exposure,
@@ -82,9 +84,11 @@ def write_observations(
     max_contacts,
     horizon,
 ):  # pragma: no cover - compiled
-    """Fill the state columns of the (n, obs_dim) observation buffer (features are set per episode)."""
-    n, n_channels, window = obs.shape[0], unsubscribed.shape[1], recent.shape[1]
-    for i in range(n):
+    """Fill the state columns of the (n, obs_dim) observation buffer in ``rows`` (features are set
+    per episode)."""
+    n_channels, window = unsubscribed.shape[1], recent.shape[1]
+    for r in numba.prange(rows.shape[0]):  # rows are independent
+        i = rows[r]
         f = n_features
         obs[i, f] = fatigue[i]
         obs[i, f + 1] = exposure[i]

@@ -77,16 +77,16 @@ class CampaignVecEnv(VecEnv):
     def step_wait(self) -> VecEnvStepReturn:
         reward, terminated, truncated, self.last_info = self.core.step(self._actions)
         done = terminated | truncated
-        obs = self.core.observe()
         infos = list(self._empty_infos)
         rows = np.flatnonzero(done)
         if rows.size:
             # What SB3 needs per finished slot; the per-shopper outcomes of every step are the
             # arrays in ``last_info`` (dicts for 16k slots would cost more than the step itself).
+            terminal = self.core.observe(rows)
             cuts = (truncated[rows] & self.bootstrap_at_horizon).tolist()
             finished = [
-                {"terminal_observation": terminal, "TimeLimit.truncated": cut}
-                for terminal, cut in zip(list(obs[rows]), cuts, strict=True)
+                {"terminal_observation": last, "TimeLimit.truncated": cut}
+                for last, cut in zip(list(terminal), cuts, strict=True)
             ]
             if rows.size == self.num_envs:
                 infos = finished
@@ -94,8 +94,7 @@ class CampaignVecEnv(VecEnv):
                 for row, info in zip(rows.tolist(), finished, strict=True):
                     infos[row] = info
             self.core.restart(rows)
-            obs[rows] = self.core.observe()[rows]
-        return obs, reward, done, infos
+        return self.core.observe(), reward, done, infos
 
     def close(self) -> None:
         return None

@@ -37,6 +37,25 @@ class ShopperPool:
     def size(self) -> int:
         return int(self.features.shape[0])
 
+    def seats(self, index: np.ndarray) -> ShopperPool:
+        """A pool whose row i is shopper ``index[i]``: per-slot copies an environment reads in order
+        at every step (a random jump into a large pool per slot and step costs a cache miss)."""
+        return ShopperPool(
+            self.features[index],
+            self.feature_names,
+            self.consent[index],
+            self.since_purchase[index],
+            self.rows(index),
+        )
+
+    def refill(self, rows: np.ndarray, source: ShopperPool, index: np.ndarray) -> None:
+        """In place: this pool's rows ``rows`` become ``source``'s shoppers ``index``."""
+        self.features[rows] = source.features[index]
+        self.consent[rows] = source.consent[index]
+        self.since_purchase[rows] = source.since_purchase[index]
+        for name, values in self.data.items():
+            values[rows] = source.data[name][index]
+
 
 @dataclass(frozen=True)
 class WorldResponse:

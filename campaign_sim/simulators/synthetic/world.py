@@ -224,7 +224,7 @@ class SyntheticWorld:
             k,
             np.asarray(self.truth.unsubscribe_base, dtype=np.float64),
             scalars(self.truth),
-            np.ascontiguousarray(u),
+            u,  # may be a column slice: the kernel reads it in place
         )
         return Outcomes(visit, conversion, revenue, unsubscribe, expected), np.zeros(action.shape[0])
 
