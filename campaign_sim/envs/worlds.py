@@ -51,6 +51,7 @@ class ObservedThrough:
             pool.consent,
             pool.since_purchase,
             {**pool.data, "x": encoded},
+            pool.step_fields,  # steps go to the wrapped world
         )
 
     def respond(

@@ -28,6 +28,7 @@ class ShopperPool:
     consent: np.ndarray  # (P, C) bool, column 0 ("none") True
     since_purchase: np.ndarray  # (P,) periods since the last purchase at the start
     data: dict[str, np.ndarray]  # what the world needs for a response, one row per shopper
+    step_fields: tuple[str, ...] | None = None  # the keys of ``data`` step_outcomes reads (None: all)
 
     def rows(self, index: np.ndarray) -> dict[str, np.ndarray]:
         """The response data of shoppers ``index`` (gathered once per episode, not per step)."""

@@ -198,7 +198,9 @@ class SyntheticWorld:
         )
         features = np.clip(features, -10, 10)
         data = {**vars(pop), "terms": static_terms(self.truth, pop, self.copy_embeddings)}
-        return ShopperPool(features, names, pop.consent, pop.recency_months * PERIODS_PER_MONTH, data)
+        return ShopperPool(
+            features, names, pop.consent, pop.recency_months * PERIODS_PER_MONTH, data, step_fields=("terms",)
+        )
 
     def respond(
         self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray
