@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from campaign_sim.core.seeding import next_key, uniforms
-from campaign_sim.envs.kernels import settle, write_observations
-from campaign_sim.simulators.interface import OUTCOME_STREAMS, ShopperPool, World, flat_action
+from campaign_sim.envs.kernels import resolve_actions, settle, write_observations
+from campaign_sim.simulators.interface import OUTCOME_STREAMS, ShopperPool, World, copy_rows, flat_action
 from campaign_sim.simulators.state import SINCE_CAP, ShopperState, contactable
 
 DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
+_UNLIMITED = np.array([np.inf])  # the budget left when there is no budget
 INFO_KEYS = (
     "revenue",
     "discount_cost",
@@ -70,6 +71,7 @@ class CampaignCore:
         self.world, self.n, self.settings, self.shared_budget = world, n, settings, shared_budget
         self.pool = world.shopper_pool(settings.pool_size, seed=settings.pool_seed)
         self.shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
+        self._shape = np.array(self.shape, dtype=np.int64)
         self.discounts = np.asarray(world.discounts, dtype=np.float64)
         self.costs = np.asarray(world.contact_cost, dtype=np.float64)
         self.keys = np.zeros(n, dtype=np.uint64)
@@ -165,7 +167,7 @@ class CampaignCore:
         draw = uniforms(keys, DRAW_PERIOD, 1)[:, 0]
         self.shopper[rows] = np.minimum((draw * self.pool.size).astype(np.int64), self.pool.size - 1)
         self.seated.refill(rows, self.pool, self.shopper[rows])
-        self._obs[rows, : self.pool.features.shape[1]] = self.seated.features[rows]
+        copy_rows(self._obs[:, : self.pool.features.shape[1]], rows, self.seated.features, rows)
         self.state.reset_rows(rows, self.seated.since_purchase[rows])
         budget = self.settings.budget or 0.0
         if self.shared_budget:  # a new shopper brings its budget into the pool; leftovers stay
@@ -222,26 +224,38 @@ class CampaignCore:
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Play one period for every slot; ``action`` is (n, 3) (discount, channel, copy) indices."""
-        n, s = self.n, self.settings
-        action = np.asarray(action, dtype=np.int64).reshape(n, 3)
-        d, c, k = (np.clip(action[:, i], 0, self.shape[i] - 1) for i in range(3))
-        u = uniforms(self.keys, self.state.period, OUTCOME_STREAMS + 1)
-        invalid = ~self.channel_mask()[np.arange(n), c]
-        c = np.where(invalid, 0, c)  # a masked channel (agents that ignore masks) means no contact
-        d, clipped = self._afford(d, c, u[:, OUTCOME_STREAMS])
-        c = np.where(clipped < 0, 0, c)
-        d = np.where(c > 0, d, 0)
-        flat = flat_action(d, c, k, self.shape)
-        outcome, disagreement = self.world.step_outcomes(
-            self.seated, self._all_rows, self.state, flat, u[:, :OUTCOME_STREAMS]
+        s, st, dynamics = self.settings, self.state, self.world.dynamics
+        action = np.asarray(action, dtype=np.int64).reshape(self.n, 3)
+        u = uniforms(self.keys, st.period, OUTCOME_STREAMS + 1)
+        # one compiled pass: clip to the spaces, a masked channel (agents that ignore masks) means
+        # no contact, the flat action and the discount offered
+        left = self._pooled_left() if s.budget is not None else _UNLIMITED
+        d, c, k, flat, discount, invalid = resolve_actions(
+            action,
+            self._shape,
+            self.consent,
+            st.unsubscribed,
+            st.recent_contacts,
+            dynamics.max_contacts,
+            self.costs,
+            left,
+            self.discounts,
         )
-        contacted = c > 0
-        discount = np.where(contacted, self.discounts[d], 0.0)
-        st, dynamics = self.state, self.world.dynamics
-        reward, profit, discount_cost, contact_cost, penalty, terminated, truncated = settle(
+        clipped = None
+        if s.budget is not None:
+            d, clipped = self._afford(d, c, u[:, OUTCOME_STREAMS])
+            c = np.where(clipped < 0, 0, c)
+            d = np.where(c > 0, d, 0)
+            flat = flat_action(d, c, k, self.shape)
+            discount = np.where(c > 0, self.discounts[d], 0.0)
+        outcome, disagreement = self.world.step_outcomes(
+            self.seated, self._all_rows, st, flat, u[:, :OUTCOME_STREAMS]
+        )
+        reward, profit, expected_profit, discount_cost, contact_cost, penalty, terminated, truncated = settle(
             c,
             discount,
             outcome.revenue,
+            outcome.expected_revenue,
             outcome.conversion,
             outcome.unsubscribe,
             disagreement,
@@ -261,10 +275,8 @@ class CampaignCore:
             dynamics.exposure_decay,
             SINCE_CAP,
             s.horizon,
+            s.reward == "expected",
         )
-        expected_profit = outcome.expected_revenue * (self.world.margin - discount) - contact_cost
-        if s.reward == "expected":
-            reward = (expected_profit - penalty).astype(np.float32)
         if s.budget is not None:
             self.spend(discount_cost + contact_cost)
         info = {
@@ -278,13 +290,17 @@ class CampaignCore:
             "visit": outcome.visit,
             "conversion": outcome.conversion,
             "unsubscribe": outcome.unsubscribe,
-            "contacted": contacted,
+            "contacted": c > 0,
             "channel": c,
             "discount": discount,
             "invalid_action": invalid,
-            "budget_clipped": clipped != 0,
+            "budget_clipped": np.zeros(self.n, dtype=bool) if clipped is None else clipped != 0,
         }
         return reward, terminated, truncated, info
+
+    def _pooled_left(self) -> np.ndarray:
+        """The budget left per slot, or the shared pool's as one entry (what masks compare with)."""
+        return np.array([self.budget_left.sum()]) if self.shared_budget else self.budget_left
 
     def _afford(self, d: np.ndarray, c: np.ndarray, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lower each contact's discount to what the budget covers in the worst case; with a shared

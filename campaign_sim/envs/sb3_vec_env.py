@@ -84,15 +84,8 @@ class CampaignVecEnv(VecEnv):
             # arrays in ``last_info`` (dicts for 16k slots would cost more than the step itself).
             terminal = self.core.observe(rows)
             cuts = (truncated[rows] & self.bootstrap_at_horizon).tolist()
-            finished = [
-                {"terminal_observation": last, "TimeLimit.truncated": cut}
-                for last, cut in zip(list(terminal), cuts, strict=True)
-            ]
-            if rows.size == self.num_envs:
-                infos = finished
-            else:
-                for row, info in zip(rows.tolist(), finished, strict=True):
-                    infos[row] = info
+            for row, last, cut in zip(rows.tolist(), terminal, cuts, strict=True):
+                infos[row] = {"terminal_observation": last, "TimeLimit.truncated": cut}
             self.core.restart(rows)
         return self.core.observe(), reward, done, infos
 

@@ -213,7 +213,6 @@ class SyntheticWorld:
         self, pool: ShopperPool, index: np.ndarray, state: ShopperState, action: np.ndarray, u: np.ndarray
     ) -> tuple[Outcomes, np.ndarray]:
         """Response and sampling in one compiled pass (kernel.py); same numbers as ``respond``."""
-        d, c, k = np.unravel_index(action, self.shape)
         visit, conversion, revenue, unsubscribe, expected = respond_and_sample(
             pool.data["terms"],
             np.ascontiguousarray(index, dtype=np.int64),
@@ -221,9 +220,9 @@ class SyntheticWorld:
             state.discount_exposure,
             state.since_purchase,
             state.unsubscribed,
-            np.asarray(self.discounts)[d],
-            c,
-            k,
+            np.ascontiguousarray(action, dtype=np.int64),
+            self.unflatten(np.arange(self.n_actions)),
+            np.asarray(self.discounts, dtype=np.float64),
             np.asarray(self.truth.unsubscribe_base, dtype=np.float64),
             scalars(self.truth),
             u,  # may be a column slice: the kernel reads it in place

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from campaign_sim.envs.kernels import settle
-from campaign_sim.simulators.state import SINCE_CAP, Dynamics, ShopperState, advance
+from campaign_sim.envs.kernels import resolve_actions, settle
+from campaign_sim.simulators.interface import flat_action
+from campaign_sim.simulators.state import SINCE_CAP, Dynamics, ShopperState, advance, contactable
 
 
 def test_settle_updates_state_like_advance():
@@ -42,10 +43,12 @@ def test_settle_updates_state_like_advance():
         state.recent_contacts.copy(),
         state.period.copy(),
     ]
-    reward, profit, discount_cost, contact_cost, penalty, terminated, truncated = settle(
+    expected_revenue = rng.random(n) * 3
+    reward, profit, expected_profit, discount_cost, contact_cost, penalty, terminated, truncated = settle(
         channel,
         discount,
         revenue,
+        expected_revenue,
         conversion,
         unsubscribe,
         np.full(n, 0.5),
@@ -59,6 +62,7 @@ def test_settle_updates_state_like_advance():
         0.9,
         SINCE_CAP,
         12,
+        False,
     )
     for got, want in zip(
         arrays,
@@ -76,6 +80,36 @@ def test_settle_updates_state_like_advance():
         np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(profit, revenue * 0.4 - discount * np.minimum(revenue, 500) - contact_cost)
     np.testing.assert_allclose(reward, profit - 1.0, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(expected_profit, expected_revenue * (0.4 - discount) - contact_cost)
     reachable = (consent[:, 1:] & ~expected.unsubscribed[:, 1:]).any(axis=1)
     np.testing.assert_array_equal(terminated, consent[:, 1:].any(axis=1) & ~reachable)
     np.testing.assert_array_equal(truncated, (expected.period >= 12) & ~terminated)
+
+
+def test_resolve_actions_applies_the_channel_mask_like_contactable():
+    rng = np.random.default_rng(1)
+    n, shape, window = 5_000, (4, 4, 4), 4
+    dynamics = Dynamics(contact_window=window, max_contacts=2)
+    state = ShopperState.initial(np.zeros(n), shape[1], window)
+    state.unsubscribed[:, 1:] = rng.random((n, 3)) < 0.2
+    state.recent_contacts[:] = rng.random((n, window)) < 0.4
+    consent = rng.random((n, shape[1])) < 0.7
+    consent[:, 0] = True
+    costs, discounts = np.array([0.0, 0.01, 0.05, 0.005]), np.array([0.0, 0.1, 0.2, 0.3])
+    action = rng.integers(-1, 5, size=(n, 3))  # some outside the spaces: clipped
+    left = rng.choice([0.0, 0.02, 1.0], n)  # per-slot budgets: sms unaffordable below 0.05
+    d, c, k, flat, offered, invalid = resolve_actions(
+        action, np.array(shape), consent, state.unsubscribed, state.recent_contacts, 2, costs, left, discounts
+    )
+    clipped = np.clip(action, 0, np.array(shape) - 1)
+    allowed = contactable(state, consent, dynamics) & (costs[None, :] <= left[:, None] + 1e-12)
+    allowed[:, 0] = True
+    want_invalid = ~allowed[np.arange(n), clipped[:, 1]]
+    np.testing.assert_array_equal(invalid, want_invalid)
+    want_c = np.where(want_invalid, 0, clipped[:, 1])
+    np.testing.assert_array_equal(c, want_c)
+    np.testing.assert_array_equal(d, np.where(want_c > 0, clipped[:, 0], 0))
+    np.testing.assert_array_equal(k, clipped[:, 2])
+    np.testing.assert_array_equal(flat, flat_action(d, c, k, shape))
+    np.testing.assert_array_equal(offered, np.where(want_c > 0, discounts[d], 0.0))
+    assert 0.1 < want_invalid.mean() < 0.9  # the mask bites, and not everywhere
