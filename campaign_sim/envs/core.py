@@ -19,7 +19,7 @@ import numpy as np
 
 from campaign_sim.core.seeding import next_key, uniforms
 from campaign_sim.envs.kernels import resolve_actions, settle, write_observations
-from campaign_sim.simulators.interface import OUTCOME_STREAMS, ShopperPool, World, copy_rows, flat_action
+from campaign_sim.simulators.interface import OUTCOME_STREAMS, ShopperPool, World, flat_action
 from campaign_sim.simulators.state import SINCE_CAP, ShopperState, contactable
 
 DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
@@ -78,9 +78,7 @@ class CampaignCore:
         self.shopper = np.zeros(n, dtype=np.int64)
         # per-slot copies of the shoppers in play, refreshed only when a slot starts anew
         self.seated = self.pool.seats(self.shopper)
-        n_features = self.pool.features.shape[1]
-        self._obs = np.zeros((n, n_features + 6 + self.shape[1]), dtype=np.float32)
-        self._obs[:, :n_features] = self.seated.features
+        self.obs_dim = self.pool.features.shape[1] + 6 + self.shape[1]
         self._all_rows = np.arange(n)
         self.state = ShopperState.initial(np.zeros(n), self.shape[1], world.dynamics.contact_window)
         self.budget_left = np.zeros(n)
@@ -107,15 +105,28 @@ class CampaignCore:
         )
 
     def observe(self, rows: np.ndarray | None = None) -> np.ndarray:
-        """(n, obs_dim) float32: shopper features, dynamic state, budget and time left (a copy);
-        only slots ``rows`` if given (e.g. the last observation of episodes that just ended).
+        """(n, obs_dim) float32, a fresh array: shopper features, dynamic state, budget and time
+        left; only slots ``rows`` if given (e.g. the last observation of episodes that just ended)."""
+        rows = self._all_rows if rows is None else np.asarray(rows, dtype=np.int64)
+        out = np.empty((rows.shape[0], self.obs_dim), dtype=np.float32)
+        self._write_observations(out, np.arange(rows.shape[0]), rows)
+        return out
 
-        Shopper features sit in the buffer from episode starts; the compiled pass writes the rest."""
+    def observe_restarted(self, obs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``obs`` (from ``observe``) brought up to date after ``restart(rows)``, in place: only
+        those rows changed, unless a shared budget's share (every row shows it) moved with them."""
+        if self.shared_budget and self.settings.budget is not None:
+            return self.observe()
+        self._write_observations(obs, rows, rows)
+        return obs
+
+    def _write_observations(self, out: np.ndarray, out_rows: np.ndarray, rows: np.ndarray) -> None:
         s = self.state
         write_observations(
-            self._obs,
-            self._all_rows if rows is None else np.asarray(rows, dtype=np.int64),
-            self.pool.features.shape[1],
+            out,
+            out_rows,
+            rows,
+            self.seated.features,
             s.fatigue,
             s.discount_exposure,
             s.since_contact,
@@ -128,7 +139,6 @@ class CampaignCore:
             self.world.dynamics.max_contacts,
             self.settings.horizon,
         )
-        return self._obs.copy() if rows is None else self._obs[rows]
 
     def _budget_share(self) -> np.ndarray:
         if self.settings.budget is None:
@@ -167,9 +177,10 @@ class CampaignCore:
         draw = uniforms(keys, DRAW_PERIOD, 1)[:, 0]
         self.shopper[rows] = np.minimum((draw * self.pool.size).astype(np.int64), self.pool.size - 1)
         self.seated.refill(rows, self.pool, self.shopper[rows])
-        copy_rows(self._obs[:, : self.pool.features.shape[1]], rows, self.seated.features, rows)
         self.state.reset_rows(rows, self.seated.since_purchase[rows])
-        budget = self.settings.budget or 0.0
+        if self.settings.budget is None:
+            return
+        budget = self.settings.budget
         if self.shared_budget:  # a new shopper brings its budget into the pool; leftovers stay
             self.budget_left[rows] += budget
             self.budget_total[rows] += budget
@@ -190,7 +201,6 @@ class CampaignCore:
         self.pool, self.shopper = pool, np.arange(self.n)
         self.seated = pool.seats(self.shopper)
         self.keys[:] = keys
-        self._obs[:, : pool.features.shape[1]] = pool.features
         self.state = state
         budget = self.settings.budget or 0.0
         self.budget_total[:] = budget

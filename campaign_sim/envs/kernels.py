@@ -110,9 +110,10 @@ def settle(
 
 @numba.njit(cache=True, parallel=True)
 def write_observations(
-    obs,
+    out,
+    out_rows,
     rows,
-    n_features,
+    features,
     fatigue,
     exposure,
     since_contact,
@@ -125,21 +126,23 @@ def write_observations(
     max_contacts,
     horizon,
 ):  # pragma: no cover - compiled
-    """Fill the state columns of the (n, obs_dim) observation buffer in ``rows`` (features are set
-    per episode)."""
-    n_channels, window = unsubscribed.shape[1], recent.shape[1]
+    """Row ``out_rows[r]`` of ``out`` becomes slot ``rows[r]``'s observation: its shopper features,
+    then the dynamic state, budget and time columns (one pass writes whole rows)."""
+    n_features, n_channels, window = features.shape[1], unsubscribed.shape[1], recent.shape[1]
     for r in numba.prange(rows.shape[0]):  # rows are independent
-        i = rows[r]
+        i, o = rows[r], out_rows[r]
+        for j in range(n_features):
+            out[o, j] = features[i, j]
         f = n_features
-        obs[i, f] = fatigue[i]
-        obs[i, f + 1] = exposure[i]
-        obs[i, f + 2] = since_contact[i] / since_cap
-        obs[i, f + 3] = since_purchase[i] / since_cap
+        out[o, f] = fatigue[i]
+        out[o, f + 1] = exposure[i]
+        out[o, f + 2] = since_contact[i] / since_cap
+        out[o, f + 3] = since_purchase[i] / since_cap
         for j in range(1, n_channels):
-            obs[i, f + 3 + j] = 1.0 if unsubscribed[i, j] else 0.0
+            out[o, f + 3 + j] = 1.0 if unsubscribed[i, j] else 0.0
         contacts = 0
         for j in range(window):
             contacts += recent[i, j]
-        obs[i, f + 3 + n_channels] = contacts / max(max_contacts, 1)
-        obs[i, f + 4 + n_channels] = budget_share[i]
-        obs[i, f + 5 + n_channels] = period[i] / horizon
+        out[o, f + 3 + n_channels] = contacts / max(max_contacts, 1)
+        out[o, f + 4 + n_channels] = budget_share[i]
+        out[o, f + 5 + n_channels] = period[i] / horizon

@@ -77,17 +77,18 @@ class CampaignVecEnv(VecEnv):
     def step_wait(self) -> VecEnvStepReturn:
         reward, terminated, truncated, self.last_info = self.core.step(self._actions)
         done = terminated | truncated
+        obs = self.core.observe()  # finished slots: their terminal observation
         infos = list(self._empty_infos)
         rows = np.flatnonzero(done)
         if rows.size:
             # What SB3 needs per finished slot; the per-shopper outcomes of every step are the
             # arrays in ``last_info`` (dicts for 16k slots would cost more than the step itself).
-            terminal = self.core.observe(rows)
             cuts = (truncated[rows] & self.bootstrap_at_horizon).tolist()
-            for row, last, cut in zip(rows.tolist(), terminal, cuts, strict=True):
+            for row, last, cut in zip(rows.tolist(), obs[rows], cuts, strict=True):
                 infos[row] = {"terminal_observation": last, "TimeLimit.truncated": cut}
             self.core.restart(rows)
-        return self.core.observe(), reward, done, infos
+            obs = self.core.observe_restarted(obs, rows)
+        return obs, reward, done, infos
 
     def close(self) -> None:
         return None

@@ -18,19 +18,21 @@ from campaign_sim.simulators.synthetic.truth import VALUE_SIGMA, TruthParameters
 
 
 def static_terms(truth: TruthParameters, pop: Population, copy_embeddings: np.ndarray) -> np.ndarray:
-    """(P, 7 + C + K) per-shopper terms of the true response that no action or state changes, one
-    row per shopper so the kernel's random access touches a couple of cache lines, not eleven
-    arrays: visit base, conversion base, visit and conversion discount slopes, deal seeker, log
-    order value, unsubscribe extra, then the channel lifts and the copy effects."""
+    """(P, 8 + C + K) per-shopper terms of the true response that no action or state changes, one
+    row per shopper so the kernel reads one contiguous row, not eleven arrays: visit base,
+    conversion base, visit and conversion discount slopes, deal seeker, log order value,
+    unsubscribe extra, mean order value, then the channel lifts and the copy effects."""
     seg = pop.segment
+    log_value = 4.35 + 0.5 * np.log(pop.monetary / 100.0)
     columns = [
         np.asarray(truth.visit_base)[seg] + 0.3 * np.log1p(pop.frequency),
         np.asarray(truth.conversion_base)[seg] + 0.15 * np.log1p(pop.frequency),
         np.asarray(truth.visit_discount, dtype=np.float64)[seg],
         np.asarray(truth.conversion_discount, dtype=np.float64)[seg],
         (seg == SEGMENTS.index("deal_seeker")).astype(np.float64),
-        4.35 + 0.5 * np.log(pop.monetary / 100.0),
+        log_value,
         0.8 * (seg == SEGMENTS.index("dormant")),
+        np.exp(log_value + 0.5 * VALUE_SIGMA**2),  # lognormal mean: one exp per shopper, not per step
     ]
     lift = np.asarray(truth.channel_lift)[seg]
     copies = copy_effects(truth, copy_embeddings)[seg]
@@ -79,7 +81,7 @@ def respond_and_sample(
     ``action`` holds flat actions, row ``a`` of ``decode`` their (discount, channel, copy)
     indices (a table lookup: integer division in the loop cost a third of the kernel)."""
     n = shopper.shape[0]
-    lift0 = 7
+    lift0 = 8
     copy0 = lift0 + unsubscribe_base.shape[0]
     fatigue_k, recency, disengage, threshold, boost, habituation, hab_threshold, unsub_fatigue, sigma = (
         coefficients[0],
@@ -97,7 +99,6 @@ def respond_and_sample(
     revenue = np.zeros(n)
     expected_revenue = np.empty(n)
     unsubscribe = np.zeros(n, dtype=np.bool_)
-    mean_factor = math.exp(0.5 * sigma * sigma)  # lognormal mean: exp(mu + sigma^2 / 2)
     for i in numba.prange(n):  # rows are independent: both cores, same numbers
         t = terms[shopper[i]]
         a = action[i]
@@ -116,7 +117,7 @@ def respond_and_sample(
         if d == 0.0:
             logit -= habituation * max(exposure[i] - hab_threshold, 0.0)
         p_conversion = _sigmoid(logit)
-        expected_revenue[i] = p_visit * p_conversion * math.exp(t[5]) * mean_factor
+        expected_revenue[i] = p_visit * p_conversion * t[7]
         visit[i] = u[i, 0] < p_visit
         conversion[i] = visit[i] and u[i, 1] < p_conversion
         if conversion[i]:
