@@ -47,10 +47,26 @@ class Encoding:
     # (1 + pcs, embedding dim): the embedding mean, then the scaled PCA projection; None when
     # copies are one-hot ids. It lets a copy the log never shows be encoded like the others.
     copy_basis: np.ndarray | None = None
+    # Wide-and-deep crosses: each category level x the offer (discount, channel one-hot), a block
+    # between state and action, so the linear path reads "segment s responds to discount d"
+    # directly. False for worlds saved before crosses existed.
+    crosses: bool = False
 
     @property
     def input_dim(self) -> int:
-        return self.shopper_dim + len(self.state) + self.action_table.shape[1]
+        return self.shopper_dim + len(self.state) + self.cross_dim + self.action_table.shape[1]
+
+    @property
+    def _offer_columns(self) -> list[int]:
+        return [i for i, c in enumerate(self.action_columns) if c == "discount" or c.startswith("channel=")]
+
+    @property
+    def _levels(self) -> int:
+        return sum(len(v) for v in self.categorical.values())
+
+    @property
+    def cross_dim(self) -> int:
+        return self._levels * len(self._offer_columns) if self.crosses else 0
 
     @property
     def shopper_dim(self) -> int:
@@ -90,8 +106,19 @@ class Encoding:
         return ((raw - np.asarray(self.state_mean)) / np.asarray(self.state_std)).astype(np.float32)
 
     def inputs(self, shopper: np.ndarray, state: np.ndarray, action: np.ndarray) -> np.ndarray:
-        """(n, input_dim) float32: the three blocks side by side for flat actions ``action``."""
-        return np.concatenate([shopper, state, self.action_table[action]], axis=1, dtype=np.float32)
+        """(n, input_dim) float32: the blocks side by side for flat actions ``action``."""
+        return self.inputs_from_rows(shopper, state, self.action_table[action])
+
+    def inputs_from_rows(self, shopper: np.ndarray, state: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """(n, input_dim) float32 for action-block ``rows`` (n or broadcastable to n rows): shopper,
+        state, the category x offer crosses, then the action block."""
+        n = shopper.shape[0]
+        rows = np.broadcast_to(rows, (n, self.action_table.shape[1]))
+        blocks = [shopper, state]
+        if self.cross_dim:
+            one_hots = shopper[:, self.shopper_dim - self._levels : self.shopper_dim]
+            blocks.append((one_hots[:, :, None] * rows[:, None, self._offer_columns]).reshape(n, -1))
+        return np.concatenate([*blocks, rows], axis=1, dtype=np.float32)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +131,7 @@ class Encoding:
             "state_mean": list(self.state_mean),
             "state_std": list(self.state_std),
             "action_columns": list(self.action_columns),
+            "crosses": self.crosses,
         }
 
     def copy_action_rows(self, embeddings: np.ndarray, discount: float, channel: str) -> np.ndarray:
@@ -148,6 +176,7 @@ class Encoding:
             action_table,
             tuple(raw["action_columns"]),
             copy_basis,
+            bool(raw.get("crosses", False)),
         )
 
 
@@ -177,6 +206,7 @@ def fit_encoding(
         table,
         columns,
         basis,
+        crosses=True,
     )
 
 

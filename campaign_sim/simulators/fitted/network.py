@@ -36,6 +36,7 @@ PRIOR_SCALE = 1.0  # logit std of the random per-action prior on the visit head
 WIDE_LR_FACTOR = 10.0
 PRIOR_PSEUDO_ROWS = 50.0  # logged rows at which half of an action's prior is cancelled at the start
 CHECK_ROWS = 250_000  # training rows between validation checks on large logs
+LR_CUTS_TO_CONVERGE = 4  # plateau cuts of the learning rate after which training has converged
 
 
 class ResponseNet(nn.Module):
@@ -172,9 +173,14 @@ def train_member(
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             else:
                 stale += 1
-            if stale >= config.patience:
+            # After four cuts the learning rate only buys ~1e-5 a check: a million-row log crept
+            # on for 15 more checks (25 s) for 0.04% of validation loss. Call that converged.
+            converged = (
+                optimiser.param_groups[0]["lr"] < config.learning_rate * 0.3**LR_CUTS_TO_CONVERGE * 1.01
+            )
+            if stale >= config.patience or converged:
                 break
-        if stale >= config.patience:
+        if stale >= config.patience or converged:
             break
     model.load_state_dict(best_state)
     return model, history

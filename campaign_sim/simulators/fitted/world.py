@@ -148,7 +148,7 @@ class FittedWorld:
         cost = self.config.economics.contact_cost.get(channel, 0.0)
         visit, profit = [], []
         for row in self.encoding.copy_action_rows(embeddings, discount, channel):
-            inputs = np.concatenate([x, state, np.broadcast_to(row, (len(x), len(row)))], axis=1)
+            inputs = self.encoding.inputs_from_rows(x, state, row)
             member_visit, member_revenue = self._member_visit_revenue(self.member_outputs(inputs))
             visit.append(member_visit.mean(axis=1) - base_visit.mean(axis=1))
             profit.append((member_revenue * (self.margin - discount)).mean(axis=1) - cost - base_profit)

@@ -56,6 +56,27 @@ def test_save_load_round_trip(fitted, tmp_path):
     assert again.population.equals(world.population)
 
 
+def test_inputs_cross_each_category_level_with_the_offer(fitted, small_log):
+    enc = fitted.world.encoding
+    shopper, state = enc.shopper_matrix(small_log.frame[:300]), enc.state_matrix(small_log.frame[:300])
+    actions = fitted.actions[:300]
+    inputs = enc.inputs(shopper, state, actions)
+    assert enc.crosses and inputs.shape[1] == enc.input_dim
+    np.testing.assert_array_equal(inputs, fitted.inputs[:300])
+    offer = [i for i, c in enumerate(enc.action_columns) if c == "discount" or c.startswith("channel=")]
+    levels = sum(len(v) for v in enc.categorical.values())
+    start = enc.shopper_dim + len(enc.state)
+    cross = inputs[:, start : start + enc.cross_dim].reshape(300, levels, len(offer))
+    one_hot = shopper[:, enc.shopper_dim - levels : enc.shopper_dim]
+    np.testing.assert_array_equal(cross, one_hot[:, :, None] * enc.action_table[actions][:, None, offer])
+    np.testing.assert_array_equal(inputs[:, start + enc.cross_dim :], enc.action_table[actions])
+    # a world saved before crosses existed loads without them (its weights expect no cross block)
+    old = {k: v for k, v in enc.to_dict().items() if k != "crosses"}
+    legacy = type(enc).from_dict(old, enc.action_table, enc.copy_basis)
+    assert not legacy.crosses and legacy.input_dim == enc.input_dim - enc.cross_dim
+    assert legacy.inputs(shopper, state, actions).shape == (300, legacy.input_dim)
+
+
 def test_load_rejects_a_non_world(tmp_path):
     with pytest.raises(InputError, match="not a fitted world"):
         FittedWorld.load(tmp_path)
