@@ -49,17 +49,23 @@ class RunDir:
         return load_config(self.config_path)
 
 
+def check_run_root(root: str | Path) -> Path:
+    """``root`` as a Path if it can hold a run (checked before long work, so a bad name fails fast)."""
+    root = Path(root)
+    if not _NAME.match(root.name):
+        raise InputError(f"{root}: run name must be letters, digits, '.', '_' or '-'")
+    if root.exists() and not root.is_dir():
+        raise InputError(f"{root}: exists and is not a directory")
+    return root
+
+
 def create_run(root: str | Path, config: CampaignConfig) -> RunDir:
     """Create (or reopen) a run directory and write its resolved config atomically.
 
     Reopening is allowed so later commands can add to a run; the config is rewritten only
     when it changed, so what an earlier command wrote stays untouched.
     """
-    root = Path(root)
-    if not _NAME.match(root.name):
-        raise InputError(f"{root}: run name must be letters, digits, '.', '_' or '-'")
-    if root.exists() and not root.is_dir():
-        raise InputError(f"{root}: exists and is not a directory")
+    root = check_run_root(root)
     root.mkdir(parents=True, exist_ok=True)
     run = RunDir(root)
     text = config_to_toml(config)

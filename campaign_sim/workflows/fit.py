@@ -14,7 +14,7 @@ import polars as pl
 
 from campaign_sim.core.atomic import write_text_atomic
 from campaign_sim.core.config import CampaignConfig
-from campaign_sim.core.runs import create_run
+from campaign_sim.core.runs import check_run_root, create_run
 from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_labels
 from campaign_sim.data.copies import load_copy_embeddings
@@ -72,8 +72,9 @@ def run_fit(
     encoder: TextEncoder | None = None,
     on_progress: Callable[[int, int, float], None] | None = None,
 ) -> FitSummary:
-    """Fit a world on ``logs`` into ``out``/world and write its fidelity report."""
-    run = create_run(out, config)
+    """Fit a world on ``logs`` into ``out``/world and write its fidelity report. The run directory
+    is created only once the fit succeeded: a log that cannot be fitted leaves nothing behind."""
+    check_run_root(out)
     log = load_log(logs, config)
     seed = config.seed if seed is None else seed
     embeddings = _copy_embeddings(log, encoder or HashingEncoder())
@@ -86,6 +87,7 @@ def run_fit(
     world.metadata["fidelity"] = {
         name: {k: v for k, v in head.items() if k != "calibration"} for name, head in report["heads"].items()
     }
+    run = create_run(out, config)
     world.save(run.world)
     write_text_atomic(run.world / "fidelity.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
     save_png(fidelity_figure(report), run.world / "fidelity.png")

@@ -236,6 +236,18 @@ def test_fit_bad_input_exit_2(tmp_path, canonical_csv):
     assert result.exit_code == 2 and "file not found" in result.output
     result = invoke("fit", "--logs", canonical_csv, "--out", tmp_path / "r", "--set", "world.ensemble=0")
     assert result.exit_code == 2 and "world.ensemble: expected an integer >= 1" in result.output
+    assert not (tmp_path / "r").exists()  # nothing written for a fit that never ran
+
+
+def test_fit_of_a_one_arm_log_fails_in_one_line_and_leaves_no_run(tmp_path, hillstrom_path):
+    lines = hillstrom_path.read_text(encoding="utf-8").splitlines()
+    one_arm = [lines[0], *[line for line in lines[1:] if ",Mens E-Mail," in line][:300]]
+    path = tmp_path / "one_arm.csv"
+    path.write_text("\n".join(one_arm) + "\n", encoding="utf-8")
+    result = invoke("fit", "--logs", path, "-d", "hillstrom", "--out", tmp_path / "h")
+    assert result.exit_code == 2, result.output
+    assert "only one action is logged" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "h").exists()
 
 
 def test_train_rejects_an_unknown_algorithm_in_one_line_with_exit_2(tmp_path):
