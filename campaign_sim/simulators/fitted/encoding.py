@@ -2,10 +2,11 @@
 
 Inputs are three blocks, so the environment can build them from arrays without polars:
 ``[shopper (standardised numerics + one-hot categoricals), state (standardised), action]``.
-The action block is a table indexed by flat action: discount, contact flag, channel one-hot,
-the copy's text embedding reduced by PCA (one-hot copy ids when no library is given) and a
-one-hot of the flat action itself. That last part is why an action the log never shows is
-uncertain: its input weights keep each ensemble member's own random initialisation.
+The action block is a table indexed by flat action: discount, contact flag, one-hot of each
+non-zero discount level, channel one-hot, the copy's text embedding reduced by PCA (one-hot
+copy ids when no library is given) and a one-hot of the flat action itself. That last part is
+why an action the log never shows is uncertain: its input weights keep each ensemble member's
+own random initialisation.
 """
 
 from __future__ import annotations
@@ -47,9 +48,11 @@ class Encoding:
     # (1 + pcs, embedding dim): the embedding mean, then the scaled PCA projection; None when
     # copies are one-hot ids. It lets a copy the log never shows be encoded like the others.
     copy_basis: np.ndarray | None = None
-    # Wide-and-deep crosses: each category level x the offer (discount, channel one-hot), a block
-    # between state and action, so the linear path reads "segment s responds to discount d"
-    # directly. False for worlds saved before crosses existed.
+    # Wide-and-deep crosses: each category level x the offer (discount level and channel
+    # one-hots), a block between state and action, so the linear path reads "segment s responds
+    # to discount d" directly, whatever the shape of that response across levels. False for
+    # worlds saved before crosses existed; worlds saved before the level one-hots cross the
+    # discount's value.
     crosses: bool = False
 
     @property
@@ -58,7 +61,9 @@ class Encoding:
 
     @property
     def _offer_columns(self) -> list[int]:
-        return [i for i, c in enumerate(self.action_columns) if c == "discount" or c.startswith("channel=")]
+        columns = self.action_columns
+        discount = "discount=" if any(c.startswith("discount=") for c in columns) else "discount"
+        return [i for i, c in enumerate(columns) if c.startswith(discount) or c.startswith("channel=")]
 
     @property
     def _levels(self) -> int:
@@ -147,6 +152,8 @@ class Encoding:
         rows = np.zeros((len(coords), len(columns)), dtype=np.float32)
         rows[:, columns.index("discount")] = discount
         rows[:, columns.index("contacted")] = 1.0
+        if discount_column(discount) in columns:
+            rows[:, columns.index(discount_column(discount))] = 1.0
         rows[:, columns.index(f"channel={channel}")] = 1.0 if f"channel={channel}" in columns else 0.0
         first_pc = columns.index("copy_pc1")
         rows[:, first_pc : first_pc + coords.shape[1]] = coords
@@ -217,6 +224,7 @@ def action_table(
     actions = config.actions
     n_d, n_c, n_k = actions.shape
     copy_vectors, copy_names, basis = _copy_vectors(actions.copies, copy_embeddings, copy_dims)
+    levels = [v for v in actions.discounts if v != 0.0]
     rows = []
     for d, discount in enumerate(actions.discounts):
         for c, channel in enumerate(actions.channels):
@@ -224,14 +232,31 @@ def action_table(
                 contacted = channel != NO_CONTACT
                 channel_hot = np.eye(n_c)[c][1:]
                 flat = (d * n_c + c) * n_k + k if contacted else 0  # "none" is one action
-                parts = [[discount * contacted, float(contacted)], channel_hot, copy_vectors[k] * contacted]
+                level_hot = [float(contacted and discount == v) for v in levels]
+                parts = [
+                    [discount * contacted, float(contacted)],
+                    level_hot,
+                    channel_hot,
+                    copy_vectors[k] * contacted,
+                ]
                 if actions.n_actions <= MAX_ACTION_ONE_HOT:
                     parts.append(np.eye(actions.n_actions)[flat])
                 rows.append(np.concatenate(parts))
-    names = ["discount", "contacted", *[f"channel={c}" for c in actions.channels[1:]], *copy_names]
+    names = [
+        "discount",
+        "contacted",
+        *map(discount_column, levels),
+        *[f"channel={c}" for c in actions.channels[1:]],
+        *copy_names,
+    ]
     if actions.n_actions <= MAX_ACTION_ONE_HOT:
         names += [f"action={i}" for i in range(actions.n_actions)]
     return np.asarray(rows, dtype=np.float32), tuple(names), basis
+
+
+def discount_column(level: float) -> str:
+    """The action-table column flagging an offer of discount ``level``."""
+    return f"discount={level:g}"
 
 
 def _copy_vectors(

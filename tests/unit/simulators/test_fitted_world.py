@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import polars as pl
 import pytest
@@ -11,7 +13,7 @@ from campaign_sim.core.errors import DataError, InputError
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.log import load_log
 from campaign_sim.simulators.fitted.fit import fit_world
-from campaign_sim.simulators.fitted.network import ResponseNet
+from campaign_sim.simulators.fitted.network import ResponseNet, ScaledLinear
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.generate import generate_log
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
@@ -63,7 +65,7 @@ def test_inputs_cross_each_category_level_with_the_offer(fitted, small_log):
     inputs = enc.inputs(shopper, state, actions)
     assert enc.crosses and inputs.shape[1] == enc.input_dim
     np.testing.assert_array_equal(inputs, fitted.inputs[:300])
-    offer = [i for i, c in enumerate(enc.action_columns) if c == "discount" or c.startswith("channel=")]
+    offer = [i for i, c in enumerate(enc.action_columns) if c.startswith(("discount=", "channel="))]
     levels = sum(len(v) for v in enc.categorical.values())
     start = enc.shopper_dim + len(enc.state)
     cross = inputs[:, start : start + enc.cross_dim].reshape(300, levels, len(offer))
@@ -75,6 +77,41 @@ def test_inputs_cross_each_category_level_with_the_offer(fitted, small_log):
     legacy = type(enc).from_dict(old, enc.action_table, enc.copy_basis)
     assert not legacy.crosses and legacy.input_dim == enc.input_dim - enc.cross_dim
     assert legacy.inputs(shopper, state, actions).shape == (300, legacy.input_dim)
+
+
+def test_action_table_flags_each_offered_discount_level(fitted, world):
+    enc = fitted.world.encoding
+    columns = list(enc.action_columns)
+    table = enc.action_table
+    levels = [c for c in columns if c.startswith("discount=")]
+    assert levels == ["discount=0.1", "discount=0.2", "discount=0.3"]  # 0 is the absence of all
+    offered = table[:, columns.index("discount")]
+    for name in levels:
+        np.testing.assert_array_equal(table[:, columns.index(name)], np.isclose(offered, float(name[9:])))
+    assert table[0, [columns.index(n) for n in levels]].sum() == 0  # no contact, no discount
+    # a new copy's rows flag its offer's level like the logged copies' rows do
+    rows = enc.copy_action_rows(world.copy_embeddings[:2], 0.2, "sms")
+    assert (rows[:, columns.index("discount=0.2")] == 1).all()
+    assert (rows[:, [columns.index(n) for n in levels if n != "discount=0.2"]] == 0).all()
+    # a world saved before the level columns crosses the discount's value instead
+    keep = [i for i, c in enumerate(columns) if not c.startswith("discount=")]
+    legacy = dataclasses.replace(
+        enc, action_table=table[:, keep], action_columns=tuple(columns[i] for i in keep)
+    )
+    levels_in_shopper = sum(len(v) for v in enc.categorical.values())
+    assert legacy.cross_dim == levels_in_shopper * (1 + len(world.channels) - 1)
+
+
+def test_wide_weights_learn_at_their_own_speed():
+    """One Adam step moves each wide weight by about the learning rate times its speed."""
+    speed = torch.tensor([[1.0, 10.0], [3.0, 3.0]])
+    layer = ScaledLinear(2, 2, speed)
+    optimiser = torch.optim.Adam(layer.parameters(), lr=0.01)
+    layer(torch.tensor([[1.0, -2.0]])).sum().backward()
+    optimiser.step()
+    np.testing.assert_allclose(layer.weight.detach().abs().numpy(), 0.01 * speed.numpy(), rtol=1e-4)
+    layer.set_columns(slice(1, 2), torch.tensor([[5.0], [6.0]]))
+    np.testing.assert_allclose(layer.weight.detach()[:, 1].numpy(), [5.0, 6.0], rtol=1e-6)
 
 
 def test_load_rejects_a_non_world(tmp_path):
@@ -94,7 +131,7 @@ def test_numpy_inference_matches_torch(fitted):
             for i, layer in enumerate(linears):
                 layer.weight.copy_(torch.from_numpy(weights[f"layer{i}.weight"][member].T))
                 layer.bias.copy_(torch.from_numpy(weights[f"layer{i}.bias"][member]))
-            net.wide.weight.copy_(torch.from_numpy(weights["wide"][member].T))  # wide + prior, folded
+            net.wide.set_columns(slice(None), torch.from_numpy(weights["wide"][member].T))  # wide + prior
             torch_out = net(torch.from_numpy(x)).numpy()
         np.testing.assert_allclose(numpy_out[member], torch_out, rtol=1e-4, atol=1e-5)
 
