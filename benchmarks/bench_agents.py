@@ -26,18 +26,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import record  # noqa: E402
+from benchmarks.common import fitted_from_history, record  # noqa: E402
 from campaign_sim.agents.baselines import BusinessAsUsual, MyopicPolicy, oracle  # noqa: E402
 from campaign_sim.agents.evaluate import interval, make_core, run_policy  # noqa: E402
 from campaign_sim.agents.oracle import RolloutOracle  # noqa: E402
 from campaign_sim.agents.sb3_agents import SB3Policy, TrainSettings  # noqa: E402
 from campaign_sim.agents.training import train_agent  # noqa: E402
-from campaign_sim.data.datasets import resolve_config  # noqa: E402
 from campaign_sim.envs.worlds import ObservedThrough  # noqa: E402
-from campaign_sim.simulators.fitted.world import FittedWorld  # noqa: E402
 from campaign_sim.simulators.synthetic.world import SyntheticWorld  # noqa: E402
-from campaign_sim.workflows.fit import run_fit  # noqa: E402
-from campaign_sim.workflows.generate import run_generate  # noqa: E402
 
 EVAL_SEED = 20_261_122
 
@@ -101,13 +97,7 @@ def main() -> None:
             "agent_vs_myopic_oracle": paired(v[best_agent.name], v["oracle-myopic"]),
         }
         # 2. fitted world from a 200k-decision history
-        customers = 2_000 if args.quick else 16_667
-        generated = run_generate(folder / "history", customers=customers, periods=12, seed=0, force=True)
-        config = resolve_config(generated.paths["config"])
-        start = time.perf_counter()
-        run_fit(generated.paths["log"], config, out=folder / "run", seed=0)
-        fit_seconds = time.perf_counter() - start
-        fitted = FittedWorld.load(folder / "run" / "world")
+        generated, config, fit_seconds, fitted = fitted_from_history(folder, 2_000 if args.quick else 16_667)
         model, seconds = train(fitted, "ppo", folder / "fitted", budget)
         agent = SB3Policy(model, name="ppo-fitted", shape=shape)
         seen = ObservedThrough(truth, fitted)

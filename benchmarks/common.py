@@ -40,3 +40,20 @@ def record(name: str, markdown: str, payload: dict[str, Any]) -> None:
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
     BENCHMARKS_MD.write_text(text)
+
+
+def fitted_from_history(folder: Path, customers: int = 16_667, *, periods: int = 12, seed: int = 0):
+    """The issue-5 pipeline's first half: a business-as-usual history from the true synthetic
+    world (16,667 customers x 12 periods = 200k decisions), then a world fitted from it.
+    Returns (generated, config, fit seconds, fitted world)."""
+    from campaign_sim.data.datasets import resolve_config
+    from campaign_sim.simulators.fitted.world import FittedWorld
+    from campaign_sim.workflows.fit import run_fit
+    from campaign_sim.workflows.generate import run_generate
+
+    generated = run_generate(folder / "history", customers=customers, periods=periods, seed=seed, force=True)
+    config = resolve_config(generated.paths["config"])
+    start = time.perf_counter()
+    run_fit(generated.paths["log"], config, out=folder / "run", seed=seed)
+    seconds = time.perf_counter() - start
+    return generated, config, seconds, FittedWorld.load(folder / "run" / "world")
