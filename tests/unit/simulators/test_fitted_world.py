@@ -13,7 +13,7 @@ from campaign_sim.core.errors import DataError, InputError
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.log import load_log
 from campaign_sim.simulators.fitted.fit import fit_world
-from campaign_sim.simulators.fitted.network import ResponseNet, ScaledLinear
+from campaign_sim.simulators.fitted.network import HEADS, ResponseNet, ScaledLinear
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.generate import generate_log
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
@@ -112,6 +112,14 @@ def test_wide_weights_learn_at_their_own_speed():
     np.testing.assert_allclose(layer.weight.detach().abs().numpy(), 0.01 * speed.numpy(), rtol=1e-4)
     layer.set_columns(slice(1, 2), torch.tensor([[5.0], [6.0]]))
     np.testing.assert_allclose(layer.weight.detach()[:, 1].numpy(), [5.0, 6.0], rtol=1e-6)
+
+
+def test_sparse_heads_wide_path_learns_slower():
+    """Conversion (trained on visits) and order value (on purchases) overfit at the visit head's
+    wide-path speed, so their rows of the wide path learn slower."""
+    speed = ResponseNet(7, (4,)).wide.speed
+    visit, conversion, value, unsubscribe = (speed[HEADS.index(h)] for h in HEADS)
+    assert (conversion < visit).all() and (value < visit).all() and (unsubscribe == visit).all()
 
 
 def test_load_rejects_a_non_world(tmp_path):
