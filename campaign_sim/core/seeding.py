@@ -52,14 +52,27 @@ def _mix(z):  # pragma: no cover - compiled; SplitMix64's finaliser, as ``splitm
     return z ^ (z >> np.uint64(31))
 
 
+@numba.njit(cache=True, inline="always")
+def row_base(key, period):  # pragma: no cover - compiled
+    """The hash every draw of ``key`` at ``period`` derives from."""
+    return _mix(key + period * np.uint64(0x632BE59BD9B4E019))
+
+
+@numba.njit(cache=True, inline="always")
+def pair_uniforms(base, j):  # pragma: no cover - compiled
+    """Streams ``2j`` and ``2j + 1`` of a ``row_base``: one 64-bit hash, two 32-bit uniforms."""
+    bits = _mix(base ^ (np.uint64(j) * np.uint64(0x8CB92BA72F3D8DD7)))
+    return np.float64(bits >> np.uint64(32)) * 2.0**-32, np.float64(bits & np.uint64(0xFFFFFFFF)) * 2.0**-32
+
+
 @numba.njit(cache=True, parallel=True)
 def _uniforms(keys, period, n_streams):  # pragma: no cover - compiled
     out = np.empty((keys.shape[0], n_streams))
     for i in numba.prange(keys.shape[0]):
-        base = _mix(keys[i] + period[i] * np.uint64(0x632BE59BD9B4E019))
+        base = row_base(keys[i], period[i])
         for j in range((n_streams + 1) // 2):
-            bits = _mix(base ^ (np.uint64(j) * np.uint64(0x8CB92BA72F3D8DD7)))
-            out[i, 2 * j] = np.float64(bits >> np.uint64(32)) * 2.0**-32
+            first, second = pair_uniforms(base, j)
+            out[i, 2 * j] = first
             if 2 * j + 1 < n_streams:
-                out[i, 2 * j + 1] = np.float64(bits & np.uint64(0xFFFFFFFF)) * 2.0**-32
+                out[i, 2 * j + 1] = second
     return out

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from campaign_sim.core.seeding import next_key, uniforms
-from campaign_sim.envs.kernels import resolve_actions, settle, write_observations
-from campaign_sim.simulators.interface import OUTCOME_STREAMS, ShopperPool, World, flat_action
+from campaign_sim.envs.fused import synthetic_step
+from campaign_sim.envs.kernels import resolve_actions, settle, start_slots, write_observations
+from campaign_sim.simulators.interface import OUTCOME_STREAMS, ShopperPool, World, copy_rows, flat_action
 from campaign_sim.simulators.state import SINCE_CAP, ShopperState, contactable
+from campaign_sim.simulators.synthetic.world import SyntheticWorld
 
 DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
 _UNLIMITED = np.array([np.inf])  # the budget left when there is no budget
@@ -83,6 +85,9 @@ class CampaignCore:
         self.state = ShopperState.initial(np.zeros(n), self.shape[1], world.dynamics.contact_window)
         self.budget_left = np.zeros(n)
         self.budget_total = np.zeros(n)
+        # the one-pass step (fused.py): the synthetic world's response is a row function, and
+        # without a budget no row waits on another
+        self._fused = isinstance(world, SyntheticWorld) and settings.budget is None
 
     @property
     def consent(self) -> np.ndarray:
@@ -173,11 +178,34 @@ class CampaignCore:
     # --- episodes ----------------------------------------------------------------------------
     def start(self, rows: np.ndarray, keys: np.ndarray) -> None:
         """Begin new episodes in ``rows`` with episode ``keys``."""
-        self.keys[rows] = keys
-        draw = uniforms(keys, DRAW_PERIOD, 1)[:, 0]
-        self.shopper[rows] = np.minimum((draw * self.pool.size).astype(np.int64), self.pool.size - 1)
-        self.seated.refill(rows, self.pool, self.shopper[rows])
-        self.state.reset_rows(rows, self.seated.since_purchase[rows])
+        rows, st, seated = np.asarray(rows, dtype=np.int64), self.state, self.seated
+        start_slots(
+            rows,
+            np.asarray(keys, dtype=np.uint64),
+            DRAW_PERIOD,
+            self.keys,
+            self.shopper,
+            self.pool.features,
+            self.pool.consent,
+            self.pool.since_purchase,
+            seated.features,
+            seated.consent,
+            seated.since_purchase,
+            st.fatigue,
+            st.discount_exposure,
+            st.since_contact,
+            st.since_purchase,
+            st.unsubscribed,
+            st.recent_contacts,
+            st.period,
+            SINCE_CAP,
+        )
+        shoppers = self.shopper[rows]
+        for name, values in seated.data.items():  # the world's own per-shopper arrays
+            if values.ndim == 2:
+                copy_rows(values, rows, self.pool.data[name], shoppers)
+            else:
+                values[rows] = self.pool.data[name][shoppers]
         if self.settings.budget is None:
             return
         budget = self.settings.budget
@@ -289,24 +317,71 @@ class CampaignCore:
         )
         if s.budget is not None:
             self.spend(discount_cost + contact_cost)
-        info = {
-            "revenue": outcome.revenue,
-            "discount_cost": discount_cost,
-            "contact_cost": contact_cost,
-            "profit": profit,
-            "expected_profit": expected_profit,
-            "penalty": penalty,
-            "disagreement": disagreement,
-            "visit": outcome.visit,
-            "conversion": outcome.conversion,
-            "unsubscribe": outcome.unsubscribe,
-            "contacted": c > 0,
-            "channel": c,
-            "discount": discount,
-            "invalid_action": invalid,
-            "budget_clipped": np.zeros(self.n, dtype=bool) if clipped is None else clipped != 0,
-        }
-        return reward, terminated, truncated, info
+        values = (
+            outcome.revenue,
+            discount_cost,
+            contact_cost,
+            profit,
+            expected_profit,
+            penalty,
+            disagreement,
+            outcome.visit,
+            outcome.conversion,
+            outcome.unsubscribe,
+            c > 0,
+            c,
+            discount,
+            invalid,
+            np.zeros(self.n, dtype=bool) if clipped is None else clipped != 0,
+        )
+        return reward, terminated, truncated, dict(zip(INFO_KEYS, values, strict=True))
+
+    def step_and_observe(
+        self, action: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        """``step``, then ``observe`` (for slots whose episode just ended: its last observation).
+        In the synthetic world without a budget, one compiled pass does both (fused.py)."""
+        if not self._fused:
+            return (*self.step(action), self.observe())
+        s, st, dynamics = self.settings, self.state, self.world.dynamics
+        obs = np.empty((self.n, self.obs_dim), dtype=np.float32)
+        rules = (
+            self.world.margin,
+            s.coupon_cap,
+            s.pessimism,
+            dynamics.fatigue_decay,
+            dynamics.exposure_decay,
+            SINCE_CAP,
+            s.horizon,
+            s.reward == "expected",
+        )
+        out = synthetic_step(
+            self.keys,
+            np.asarray(action, dtype=np.int64).reshape(self.n, 3),
+            self._shape,
+            self.consent,
+            self.costs,
+            self.discounts,
+            dynamics.max_contacts,
+            self.seated.data["terms"],
+            *self.world.kernel_constants,
+            self.seated.features,
+            st.fatigue,
+            st.discount_exposure,
+            st.since_contact,
+            st.since_purchase,
+            st.unsubscribed,
+            st.recent_contacts,
+            st.period,
+            rules,
+            obs,
+        )
+        reward, terminated, truncated, *values = out
+        channel = values[-3]
+        values[6:6] = [np.zeros(self.n)]  # disagreement
+        values[10:10] = [channel > 0]  # contacted
+        values.append(np.zeros(self.n, dtype=bool))  # budget_clipped
+        return reward, terminated, truncated, dict(zip(INFO_KEYS, values, strict=True)), obs
 
     def _pooled_left(self) -> np.ndarray:
         """The budget left per slot, or the shared pool's as one entry (what masks compare with)."""

@@ -75,9 +75,9 @@ class CampaignVecEnv(VecEnv):
         self._actions = np.asarray(actions).reshape(self.num_envs, 3)
 
     def step_wait(self) -> VecEnvStepReturn:
-        reward, terminated, truncated, self.last_info = self.core.step(self._actions)
+        # finished slots' observations are their terminal ones
+        reward, terminated, truncated, self.last_info, obs = self.core.step_and_observe(self._actions)
         done = terminated | truncated
-        obs = self.core.observe()  # finished slots: their terminal observation
         infos = list(self._empty_infos)
         rows = np.flatnonzero(done)
         if rows.size:

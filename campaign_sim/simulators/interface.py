@@ -53,20 +53,6 @@ class ShopperPool:
             self.step_fields,
         )
 
-    def refill(self, rows: np.ndarray, source: ShopperPool, index: np.ndarray) -> None:
-        """In place: this pool's rows ``rows`` become ``source``'s shoppers ``index``."""
-        rows, index = np.asarray(rows, dtype=np.int64), np.asarray(index, dtype=np.int64)
-        for target, values in (
-            (self.features, source.features),
-            (self.consent, source.consent),
-            (self.since_purchase, source.since_purchase),
-            *((values, source.data[name]) for name, values in self.data.items()),
-        ):
-            if target.ndim == 2:
-                copy_rows(target, rows, values, index)
-            else:
-                target[rows] = values[index]
-
 
 @numba.njit(cache=True, parallel=True)
 def copy_rows(target, rows, source, index):  # pragma: no cover - compiled

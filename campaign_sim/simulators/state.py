@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 # Columns the state contributes to a log row and to a model's input, in this order.
@@ -80,28 +79,6 @@ class ShopperState:
             self.recent_contacts[index],
             self.period[index],
         )
-
-    def reset_rows(self, rows: np.ndarray, since_purchase: np.ndarray) -> None:
-        """Start new shoppers in ``rows`` (in place): the rest of the batch is untouched."""
-        _reset_rows(
-            np.asarray(rows, dtype=np.int64),
-            np.asarray(since_purchase, dtype=np.float64),
-            *vars(self).values(),
-        )
-
-
-@numba.njit(cache=True)
-def _reset_rows(
-    rows, since_purchase, fatigue, exposure, since_contact, since_purchase_now, unsubscribed, recent, period
-):  # pragma: no cover - compiled; one pass instead of seven fancy assignments
-    for r in range(rows.shape[0]):
-        i = rows[r]
-        fatigue[i] = exposure[i] = 0.0
-        since_contact[i] = SINCE_CAP
-        since_purchase_now[i] = min(since_purchase[r], SINCE_CAP)
-        unsubscribed[i, :] = False
-        recent[i, :] = 0
-        period[i] = 0
 
 
 def advance(

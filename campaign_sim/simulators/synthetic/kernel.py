@@ -62,6 +62,65 @@ def _sigmoid(x):  # pragma: no cover - compiled
     return 1.0 / (1.0 + math.exp(-x))
 
 
+@numba.njit(cache=True, inline="always")
+def respond_row(
+    t,
+    c,
+    copy,
+    d,
+    fatigue,
+    exposure,
+    since_purchase,
+    n_unsubscribed,
+    unsubscribe_base,
+    coefficients,
+    u0,
+    u1,
+    u2,
+    u3,
+    u4,
+):  # pragma: no cover - compiled
+    """One shopper's true response and sampled outcomes. ``t`` is the shopper's row of static
+    terms, ``c`` / ``copy`` / ``d`` the channel, copy and discount offered, then the shopper's
+    dynamic state; ``u0``..``u4`` its uniforms of the OUTCOME_STREAMS. Returns visit, conversion, revenue,
+    unsubscribe and the expected revenue."""
+    fatigue_k, recency, disengage, threshold, boost = (
+        coefficients[0],
+        coefficients[1],
+        coefficients[2],
+        coefficients[3],
+        coefficients[4],
+    )
+    habituation, hab_threshold, unsub_fatigue, sigma = (
+        coefficients[5],
+        coefficients[6],
+        coefficients[7],
+        coefficients[8],
+    )
+    lift0 = 8
+    copy0 = lift0 + unsubscribe_base.shape[0]
+    contacted = c > 0
+    logit = t[0] - recency * since_purchase - disengage * n_unsubscribed + t[2] * d
+    if contacted:
+        logit += math.exp(-fatigue_k * fatigue) * (t[lift0 + c] + t[copy0 + copy])
+    p_visit = _sigmoid(logit)
+    push = boost * max(d - threshold, 0.0) if t[4] > 0.5 else t[3] * d
+    logit = t[1] + push
+    if d == 0.0:
+        logit -= habituation * max(exposure - hab_threshold, 0.0)
+    p_conversion = _sigmoid(logit)
+    visit = u0 < p_visit
+    conversion = visit and u1 < p_conversion
+    revenue = 0.0
+    if conversion:
+        normal = math.sqrt(-2.0 * math.log1p(-u2)) * math.cos(2.0 * math.pi * u3)
+        revenue = round(math.exp(t[5] + sigma * normal), 2)
+    unsubscribe = False
+    if contacted:
+        unsubscribe = u4 < _sigmoid(unsubscribe_base[c] + unsub_fatigue * fatigue + t[6])
+    return visit, conversion, revenue, unsubscribe, p_visit * p_conversion * t[7]
+
+
 @numba.njit(cache=True, parallel=True)
 def respond_and_sample(
     terms,
@@ -77,53 +136,37 @@ def respond_and_sample(
     coefficients,
     u,
 ):  # pragma: no cover - compiled
-    """Row i is pool shopper ``shopper[i]``, whose static terms are row ``terms[shopper[i]]``;
-    ``action`` holds flat actions, row ``a`` of ``decode`` their (discount, channel, copy)
-    indices (a table lookup: integer division in the loop cost a third of the kernel)."""
+    """``respond_row`` for every row: row i is pool shopper ``shopper[i]``, whose static terms
+    are row ``terms[shopper[i]]``; ``action`` holds flat actions, row ``a`` of ``decode`` their
+    (discount, channel, copy) indices (a table lookup: integer division in the loop cost a
+    third of the kernel)."""
     n = shopper.shape[0]
-    lift0 = 8
-    copy0 = lift0 + unsubscribe_base.shape[0]
-    fatigue_k, recency, disengage, threshold, boost, habituation, hab_threshold, unsub_fatigue, sigma = (
-        coefficients[0],
-        coefficients[1],
-        coefficients[2],
-        coefficients[3],
-        coefficients[4],
-        coefficients[5],
-        coefficients[6],
-        coefficients[7],
-        coefficients[8],
-    )
     visit = np.zeros(n, dtype=np.bool_)
     conversion = np.zeros(n, dtype=np.bool_)
     revenue = np.zeros(n)
     expected_revenue = np.empty(n)
     unsubscribe = np.zeros(n, dtype=np.bool_)
     for i in numba.prange(n):  # rows are independent: both cores, same numbers
-        t = terms[shopper[i]]
         a = action[i]
-        c, copy = decode[a, 1], decode[a, 2]
-        contacted = c > 0
-        d = discounts[decode[a, 0]] if contacted else 0.0
-        n_unsub = 0
+        c = decode[a, 1]
+        n_unsubscribed = 0
         for j in range(unsubscribed.shape[1]):
-            n_unsub += unsubscribed[i, j]
-        logit = t[0] - recency * since_purchase[i] - disengage * n_unsub + t[2] * d
-        if contacted:
-            logit += math.exp(-fatigue_k * fatigue[i]) * (t[lift0 + c] + t[copy0 + copy])
-        p_visit = _sigmoid(logit)
-        push = boost * max(d - threshold, 0.0) if t[4] > 0.5 else t[3] * d
-        logit = t[1] + push
-        if d == 0.0:
-            logit -= habituation * max(exposure[i] - hab_threshold, 0.0)
-        p_conversion = _sigmoid(logit)
-        expected_revenue[i] = p_visit * p_conversion * t[7]
-        visit[i] = u[i, 0] < p_visit
-        conversion[i] = visit[i] and u[i, 1] < p_conversion
-        if conversion[i]:
-            normal = math.sqrt(-2.0 * math.log1p(-u[i, 2])) * math.cos(2.0 * math.pi * u[i, 3])
-            revenue[i] = round(math.exp(t[5] + sigma * normal), 2)
-        if contacted:
-            logit = unsubscribe_base[c] + unsub_fatigue * fatigue[i] + t[6]
-            unsubscribe[i] = u[i, 4] < _sigmoid(logit)
+            n_unsubscribed += unsubscribed[i, j]
+        visit[i], conversion[i], revenue[i], unsubscribe[i], expected_revenue[i] = respond_row(
+            terms[shopper[i]],
+            c,
+            decode[a, 2],
+            discounts[decode[a, 0]] if c > 0 else 0.0,
+            fatigue[i],
+            exposure[i],
+            since_purchase[i],
+            n_unsubscribed,
+            unsubscribe_base,
+            coefficients,
+            u[i, 0],
+            u[i, 1],
+            u[i, 2],
+            u[i, 3],
+            u[i, 4],
+        )
     return visit, conversion, revenue, unsubscribe, expected_revenue

@@ -8,6 +8,7 @@ oracle and every policy's true value are computable.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -96,6 +97,12 @@ class SyntheticWorld:
     def n_actions(self) -> int:
         d, c, k = self.shape
         return d * c * k
+
+    @functools.cached_property
+    def kernel_constants(self) -> tuple[np.ndarray, np.ndarray]:
+        """What the compiled response reads besides the shopper: unsubscribe base rates by
+        channel and the truth's scalar coefficients (``kernel.scalars``)."""
+        return np.asarray(self.truth.unsubscribe_base, dtype=np.float64), scalars(self.truth)
 
     def unflatten(self, flat: np.ndarray) -> np.ndarray:
         """(n,) flat indices -> (n, 3) (discount, channel, copy) indices (C order)."""
@@ -223,8 +230,7 @@ class SyntheticWorld:
             np.ascontiguousarray(action, dtype=np.int64),
             self.unflatten(np.arange(self.n_actions)),
             np.asarray(self.discounts, dtype=np.float64),
-            np.asarray(self.truth.unsubscribe_base, dtype=np.float64),
-            scalars(self.truth),
+            *self.kernel_constants,
             u,  # may be a column slice: the kernel reads it in place
         )
         return Outcomes(visit, conversion, revenue, unsubscribe, expected), np.zeros(action.shape[0])

@@ -141,3 +141,33 @@ def test_sb3_vec_env_protocol():
     assert dones_seen >= 16  # every slot reached the horizon once
     masks = np.stack(env.env_method("action_masks"))
     assert masks.shape == (16, 12) and masks.dtype == bool
+
+
+@pytest.mark.parametrize("reward", ["sampled", "expected"])
+def test_one_pass_synthetic_step_equals_the_general_passes(reward):
+    """The SB3 adapter's one-pass step (envs/fused.py) gives exactly what the general passes give:
+    observations, rewards, dones, terminal observations and every info array, over three
+    episodes per slot (restarts included), with actions that break masks and leave the spaces."""
+    n = 300
+    fused, general = (CampaignVecEnv(n, **POOL, reward=reward, seed=4) for _ in range(2))
+    general.core._fused = False
+    assert fused.core._fused
+    assert np.array_equal(fused.reset(), general.reset())
+    actions = np.random.default_rng(1).integers(-1, [5, 5, 5], size=(36, n, 3))
+    for action in actions:
+        a, b = fused.step(action), general.step(action)
+        for x, y in zip(a[:3], b[:3], strict=True):
+            assert np.array_equal(x, y)
+        assert [sorted(i) for i in a[3]] == [sorted(i) for i in b[3]]
+        for i in np.flatnonzero(a[2]):
+            assert np.array_equal(a[3][i]["terminal_observation"], b[3][i]["terminal_observation"])
+            assert a[3][i]["TimeLimit.truncated"] == b[3][i]["TimeLimit.truncated"]
+        assert fused.last_info.keys() == general.last_info.keys()
+        for key, values in fused.last_info.items():
+            assert values.dtype == general.last_info[key].dtype, key
+            assert np.array_equal(values, general.last_info[key]), key
+    assert fused.last_info["invalid_action"].any() and fused.last_info["conversion"].any()
+
+
+def test_budgeted_campaigns_take_the_general_step():
+    assert not CampaignVecEnv(8, **POOL, budget=5.0).core._fused
