@@ -73,16 +73,19 @@ class VectorCampaignEnv(VectorEnv):
 
     def step(self, actions):
         resetting = self._autoreset.copy()
-        reward, terminated, truncated, info = self.core.step(np.asarray(actions).reshape(self.num_envs, 3))
+        reward, terminated, truncated, info, obs = self.core.step_and_observe(
+            np.asarray(actions).reshape(self.num_envs, 3)
+        )
         if resetting.any():  # NEXT_STEP autoreset: these slots start anew; their action is ignored
             rows = np.flatnonzero(resetting)
             self.core.restart(rows)
+            obs = self.core.observe_restarted(obs, rows)
             reward[rows], terminated[rows], truncated[rows] = 0.0, False, False
         self._autoreset = terminated | truncated
         infos: dict[str, Any] = {}
         for key in INFO_KEYS:
             infos[key], infos[f"_{key}"] = info[key], ~resetting
-        return self.core.observe(), reward.astype(np.float64), terminated, truncated, infos
+        return obs, reward.astype(np.float64), terminated, truncated, infos
 
     def action_masks(self) -> np.ndarray:
         """(num_envs, D + C + K) masks in sb3-contrib's MultiDiscrete format."""
