@@ -2,9 +2,11 @@
 
 The raw kernel is the floor's yardstick: the same response (logistic visit, conversion and
 unsubscribe heads and a lognormal order value over the same feature count, every outcome
-sampled) for N shoppers, with nothing else. The env
-step does all of it for real: counter-based random numbers, masks, the true response (visit,
-conversion, order value, unsubscribe), outcomes, budget, dynamics, observation, autoreset.
+sampled) for N shoppers, with nothing else. The env step does all of it for real:
+counter-based random numbers, masks, the true response (visit, conversion, order value,
+unsubscribe), outcomes, budget, dynamics, observation, autoreset, and SB3's info dict with the
+terminal observation for every slot whose episode ended (~N/12 a step). In the synthetic world
+without a budget the simulation is one compiled pass (envs/fused.py).
 
 Run: .venv/bin/python benchmarks/bench_env.py
 """
@@ -104,7 +106,7 @@ def main() -> None:
         "",
         f"Floor (ratio ≥ 0.5 at N = 16,384): **{'met' if ratio >= 0.5 else 'NOT met'}** ({ratio:.2f}).",
         "",
-        "Command: `.venv/bin/python benchmarks/bench_env.py`",
+        f"Command: `.venv/bin/python benchmarks/bench_env.py --seconds {args.seconds:g} --rounds {args.rounds}`",
     ]
     record("bench_env", "\n".join(lines), {str(k): v for k, v in rows.items()})
     print("\n".join(lines))
