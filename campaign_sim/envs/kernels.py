@@ -6,6 +6,11 @@ one shopper at a time in a single loop (rows split across the cores; no row read
 updating the state arrays in place (tests hold them equal to the numpy ``advance``). Each pass
 is a loop over a row function (``*_row``), so ``fused.py`` can run them, with a world's own
 row response, in one loop. Kept world-agnostic: the world's response happens between them.
+
+Arrays go in one by one, hence the long parameter lists: grouped in tuples, numba 0.68's
+parallel loops silently dropped some writes through them (a reset ``period`` stayed put; a
+results tuple came back unwritten; tests caught both). Tuples of scalars are safe (fused.py's
+``rules``).
 """
 
 from __future__ import annotations
