@@ -4,7 +4,9 @@ The fitted world of bench_agents (200k business-as-usual decisions from the true
 the true model, on 6,000 fresh shoppers at their first period: the true value of acting
 greedily on the fitted model's expected profit (minus λ x ensemble disagreement) next to the
 true best and no contact; the fitted model's error by offer; per segment, the action greedy
-picks most and how far the fitted model overstates it. Fitting is the only slow part (~40 s).
+picks most and how far the fitted model overstates it; and how many logged purchases stand
+behind each segment and offer, which is all a model fitted from this log can learn an offer's
+value from. Fitting is the only slow part (~40 s).
 
 Run: .venv/bin/python benchmarks/bench_decisions.py
 """
@@ -16,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import fitted_from_history, record  # noqa: E402
@@ -23,6 +26,7 @@ from campaign_sim.envs.worlds import ObservedThrough  # noqa: E402
 from campaign_sim.simulators.interface import WorldResponse  # noqa: E402
 from campaign_sim.simulators.state import ShopperState  # noqa: E402
 from campaign_sim.simulators.synthetic.population import SEGMENTS  # noqa: E402
+from campaign_sim.simulators.synthetic.truth import VALUE_SIGMA  # noqa: E402
 from campaign_sim.simulators.synthetic.world import SyntheticWorld  # noqa: E402
 
 SHOPPERS = 6_000
@@ -66,16 +70,25 @@ def summarise(truth: SyntheticWorld, p: dict[str, np.ndarray]) -> dict:
         for c, channel in enumerate(truth.channels[1:], start=1):
             cols = np.flatnonzero((actions[:, 0] == d) & (actions[:, 1] == c))
             error[f"{channel}, {level:.0%}"] = float((p["fitted"][:, cols] - p["true"][:, cols]).mean())
-    choice = masked(p["fitted"]).argmax(1)
+    choice, best = masked(p["fitted"]).argmax(1), masked(p["true"]).argmax(1)
+
+    def most_frequent(picked: np.ndarray) -> tuple[int, str, float]:
+        values, counts = np.unique(picked, return_counts=True)
+        a = int(values[counts.argmax()])
+        d, c, k = actions[a]
+        label = f"{truth.channels[c]}, {truth.discounts[d]:.0%}, {truth.copy_ids[k]}" if c else "none"
+        return a, label, float(counts.max() / picked.size)
+
     segments = {}
     for s, name in enumerate(SEGMENTS):
         rows = np.flatnonzero(p["segment"] == s)
-        picks, counts = np.unique(choice[rows], return_counts=True)
-        a = int(picks[counts.argmax()])
-        d, c, k = actions[a]
+        a, label, share = most_frequent(choice[rows])
+        _, best_label, best_share = most_frequent(best[rows])
         segments[name] = {
-            "action": f"{truth.channels[c]}, {truth.discounts[d]:.0%}, {truth.copy_ids[k]}" if c else "none",
-            "share": float(counts.max() / rows.size),
+            "action": label,
+            "share": share,
+            "true_best_action": best_label,
+            "true_best_share": best_share,
             "fitted": float(p["fitted"][rows, a].mean()),
             "true": float(p["true"][rows, a].mean()),
             "disagreement": float(p["disagreement"][rows, a].mean()),
@@ -89,17 +102,47 @@ def summarise(truth: SyntheticWorld, p: dict[str, np.ndarray]) -> dict:
     }
 
 
+def logged_purchases(truth: SyntheticWorld, log: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Purchases in the log per segment and offer (channel, discount; copies pooled)."""
+    counts = (
+        log.filter(pl.col("conversion").cast(pl.Boolean)).group_by("segment", "channel", "discount").len()
+    )
+    table = {
+        name: {offer_name(c, d): 0 for c in truth.channels for d in truth.discounts} for name in SEGMENTS
+    }
+    for segment, channel, discount, n in counts.iter_rows():
+        table[segment][offer_name(channel, discount if channel != "none" else 0.0)] += n
+    return {name: {k: v for k, v in row.items() if k in offer_names(truth)} for name, row in table.items()}
+
+
+def offer_name(channel: str, discount: float) -> str:
+    return "none" if channel == "none" else f"{channel}, {discount:.0%}"
+
+
+def offer_names(truth: SyntheticWorld) -> list[str]:
+    return ["none"] + [offer_name(c, d) for c in truth.channels[1:] for d in truth.discounts]
+
+
 def main() -> None:
     truth = SyntheticWorld.create(seed=0)
     with tempfile.TemporaryDirectory() as tmp:
         generated, _, fit_seconds, fitted = fitted_from_history(Path(tmp))
         out = {"log_rows": generated.rows, "fit_seconds": fit_seconds, "shoppers": SHOPPERS}
         out.update(summarise(truth, first_period_profits(truth, fitted, SHOPPERS)))
+        out["logged_purchases"] = logged_purchases(truth, pl.read_parquet(generated.paths["log"]))
     greedy = ", ".join(f"λ = {k}: {v:.3f}" for k, v in out["greedy_true_value"].items())
-    offers = "\n".join(f"| {k} | {v:+.3f} |" for k, v in out["fitted_minus_true_by_offer"].items())
+    offer_errors = "\n".join(f"| {k} | {v:+.3f} |" for k, v in out["fitted_minus_true_by_offer"].items())
     picks = "\n".join(
-        f"| {k} | {v['action']} ({v['share']:.0%}) | {v['fitted']:.3f} | {v['true']:.3f} | {v['disagreement']:.3f} |"
+        f"| {k} | {v['action']} ({v['share']:.0%}) | {v['fitted']:.3f} | {v['true']:.3f} | {v['disagreement']:.3f} | "
+        f"{v['true_best_action']} ({v['true_best_share']:.0%}) |"
         for k, v in out["greedy_pick_by_segment"].items()
+    )
+    offers = offer_names(truth)
+    cv = float(np.sqrt(np.expm1(VALUE_SIGMA**2)))  # of one order value
+    half = 1.96 * np.sqrt((1 + cv**2) / 30)
+    support = "\n".join(
+        f"| {name} | " + " | ".join(str(row[o]) for o in offers) + " |"
+        for name, row in out["logged_purchases"].items()
     )
     md = f"""## Decisions under the fitted world (issue 5 diagnostics): `benchmarks/bench_decisions.py`
 
@@ -107,15 +150,21 @@ The fitted world of `bench_agents.py` ({out["log_rows"]:,} business-as-usual dec
 
 True value of greedy on the fitted model's expected profit minus λ x disagreement: {greedy}. True best: {out["true_best"]:.3f}; no contact: {out["no_contact"]:.3f}.
 
-| segment | greedy's most frequent pick (share) | fitted profit | true profit | disagreement |
-|---|---|---:|---:|---:|
+| segment | greedy's most frequent pick (share) | fitted profit | true profit | disagreement | true best's most frequent pick (share) |
+|---|---|---:|---:|---:|---|
 {picks}
 
 Fitted minus true expected profit, mean over shoppers and copies, by offer:
 
 | offer | fitted - true |
 |---|---:|
-{offers}
+{offer_errors}
+
+Purchases in the log behind each segment and offer (copies pooled). With k purchases a cell's revenue per contact is known to about ±1.96·√((1 + cv²)/k), cv = {cv:.2f} being one order value's coefficient of variation: ±{half:.0%} at k = 30. Most cells off the business-as-usual path have fewer.
+
+| segment | {" | ".join(offers)} |
+|---|{"---:|" * len(offers)}
+{support}
 
 Command: `.venv/bin/python benchmarks/bench_decisions.py`
 """
