@@ -52,6 +52,18 @@ class ShopperState:
             np.zeros(n, dtype=np.int64),
         )
 
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The fields in declaration order, as compiled passes take them (one argument each)."""
+        return (
+            self.fatigue,
+            self.discount_exposure,
+            self.since_contact,
+            self.since_purchase,
+            self.unsubscribed,
+            self.recent_contacts,
+            self.period,
+        )
+
     @property
     def n(self) -> int:
         return self.fatigue.shape[0]
