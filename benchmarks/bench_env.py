@@ -8,6 +8,11 @@ unsubscribe), outcomes, budget, dynamics, observation, autoreset, and SB3's info
 terminal observation for every slot whose episode ended (~N/12 a step). In the synthetic world
 without a budget the simulation is one compiled pass (envs/fused.py).
 
+Each round runs the kernel, pauses 0.3 s, then runs the env. The kernel's matrix products use
+OpenBLAS's worker threads, which spin for ~0.1 s after each product and took a core from
+whatever ran next: two identical envs measured right after the kernel and right after each
+other differed 1.7x (env/kernel ratio 0.35 vs 0.59); with the pause, 1.02.
+
 Run: .venv/bin/python benchmarks/bench_env.py
 """
 
@@ -64,11 +69,16 @@ def kernel_stepper(n: int, features: int) -> Callable[[int], object]:
 
 
 def measure(n: int, seconds: float, rounds: int) -> dict[str, float]:
-    """Env and kernel measured in alternating rounds (this machine's speed drifts by tens of
+    """Kernel and env measured in alternating rounds (this machine's speed drifts by tens of
     percent within a minute): medians of each and of the per-round ratios."""
     env, features = env_stepper(n)
     kernel = kernel_stepper(n, features)
-    pairs = [(rate(env, n, seconds / rounds), rate(kernel, n, seconds / rounds)) for _ in range(rounds)]
+    pairs = []
+    for _ in range(rounds):
+        kernel_rate = rate(kernel, n, seconds / rounds)
+        time.sleep(0.3)  # the kernel's BLAS workers stop spinning (module docstring)
+        pairs.append((rate(env, n, seconds / rounds), kernel_rate))
+        time.sleep(0.3)  # and the env's compiled loops' workers
     return {
         "env_decisions_per_s": float(np.median([e for e, _ in pairs])),
         "kernel_decisions_per_s": float(np.median([k for _, k in pairs])),
@@ -91,7 +101,9 @@ def main() -> None:
         "random actions) beside a raw numpy kernel of the same response (logistic visit, conversion and unsubscribe "
         "heads plus a lognormal order value over the same feature count, all sampled), "
         f"measured in the same run: {args.rounds} alternating rounds, {args.seconds:.0f} s a side in all; "
-        "medians of the rates and of the per-round ratios (range in brackets). Floor: ratio ≥ 0.5 at N = 16,384.",
+        "medians of the rates and of the per-round ratios (range in brackets). Floor: ratio ≥ 0.5 at N = 16,384. "
+        "Each kernel round is followed by a 0.3 s pause: OpenBLAS's idle workers spin ~0.1 s after a product "
+        "and slowed the env round after them 1.7x.",
         "",
         "| N | env decisions/s | raw kernel decisions/s | ratio |",
         "|---:|---:|---:|---:|",

@@ -30,9 +30,12 @@ def key_from(generator: np.random.Generator, n: int = 1) -> np.ndarray:
     return generator.integers(0, 2**63, size=n, dtype=np.uint64)
 
 
+_NEXT = np.uint64(0xD1B54A32D192ED03)
+
+
 def next_key(keys: np.ndarray) -> np.ndarray:
     """The key of the next episode: a hash of the current one."""
-    return splitmix64(keys ^ np.uint64(0xD1B54A32D192ED03))
+    return splitmix64(keys ^ _NEXT)
 
 
 def uniforms(keys: np.ndarray, period: np.ndarray | int, n_streams: int) -> np.ndarray:
@@ -50,6 +53,12 @@ def _mix(z):  # pragma: no cover - compiled; SplitMix64's finaliser, as ``splitm
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True, inline="always")
+def next_key_row(key):  # pragma: no cover - compiled
+    """``next_key`` of one key, inside compiled passes."""
+    return _mix(key ^ _NEXT)
 
 
 @numba.njit(cache=True, inline="always")

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from campaign_sim.core.seeding import pair_uniforms, row_base
-from campaign_sim.envs.kernels import observation_row, resolve_row, settle_row
+from campaign_sim.core.seeding import next_key_row, pair_uniforms, row_base
+from campaign_sim.envs.kernels import observation_row, resolve_row, settle_row, start_row
 from campaign_sim.simulators.synthetic.kernel import respond_row
 
 
@@ -155,3 +155,75 @@ def synthetic_step(
         offered,
         invalid,
     )
+
+
+@numba.njit(cache=True, parallel=True)
+def synthetic_restart(
+    rows,
+    draw_period,
+    slot_keys,
+    shopper,
+    pool_features,
+    pool_consent,
+    pool_since_purchase,
+    pool_terms,
+    features,
+    consent,
+    seated_since_purchase,
+    terms,
+    fatigue,
+    exposure,
+    since_contact,
+    since_purchase,
+    unsubscribed,
+    recent,
+    period,
+    since_cap,
+    max_contacts,
+    horizon,
+    obs,
+):  # pragma: no cover - compiled
+    """``CampaignCore.restart(rows)`` then ``observe_restarted`` in one pass: each slot's next
+    key, its new shopper (with the world's terms) and fresh state, and its first observation."""
+    for r in numba.prange(rows.shape[0]):  # rows are independent
+        i = rows[r]
+        s = start_row(
+            i,
+            next_key_row(slot_keys[i]),
+            draw_period,
+            slot_keys,
+            shopper,
+            pool_features,
+            pool_consent,
+            pool_since_purchase,
+            features,
+            consent,
+            seated_since_purchase,
+            fatigue,
+            exposure,
+            since_contact,
+            since_purchase,
+            unsubscribed,
+            recent,
+            period,
+            since_cap,
+        )
+        for j in range(terms.shape[1]):
+            terms[i, j] = pool_terms[s, j]
+        observation_row(
+            obs,
+            i,
+            i,
+            features,
+            fatigue,
+            exposure,
+            since_contact,
+            since_purchase,
+            unsubscribed,
+            recent,
+            period,
+            1.0,  # no budget: all of it is always left
+            since_cap,
+            max_contacts,
+            horizon,
+        )

@@ -272,6 +272,53 @@ def write_observations(
         )
 
 
+@numba.njit(cache=True, inline="always")
+def start_row(
+    i,
+    key,
+    draw_period,
+    slot_keys,
+    shopper,
+    pool_features,
+    pool_consent,
+    pool_since_purchase,
+    features,
+    consent,
+    seated_since_purchase,
+    fatigue,
+    exposure,
+    since_contact,
+    since_purchase,
+    unsubscribed,
+    recent,
+    period,
+    since_cap,
+):  # pragma: no cover - compiled
+    """Slot ``i`` begins an episode with ``key``: it draws its shopper from the pool (a uniform
+    at ``draw_period``), takes a copy of the shopper's features and consent and starts from a
+    fresh state. Returns the pool row drawn."""
+    pool_size = pool_features.shape[0]
+    slot_keys[i] = key
+    draw, _ = pair_uniforms(row_base(key, draw_period), 0)
+    s = min(np.int64(draw * pool_size), pool_size - 1)
+    shopper[i] = s
+    # element loops, not slices: a slice is a view whose reference count both threads bump
+    for j in range(features.shape[1]):
+        features[i, j] = pool_features[s, j]
+    for j in range(consent.shape[1]):
+        consent[i, j] = pool_consent[s, j]
+    for j in range(unsubscribed.shape[1]):
+        unsubscribed[i, j] = False
+    for j in range(recent.shape[1]):
+        recent[i, j] = 0
+    seated_since_purchase[i] = pool_since_purchase[s]
+    fatigue[i] = exposure[i] = 0.0
+    since_contact[i] = since_cap
+    since_purchase[i] = min(pool_since_purchase[s], since_cap)
+    period[i] = 0
+    return s
+
+
 @numba.njit(cache=True, parallel=True)
 def start_slots(
     rows,
@@ -294,24 +341,27 @@ def start_slots(
     period,
     since_cap,
 ):  # pragma: no cover - compiled
-    """Slots ``rows`` begin episodes with ``keys``: each draws its shopper from the pool (a
-    uniform at ``draw_period``), takes a copy of the shopper's features and consent and starts
-    from a fresh state. One pass: a restart touches ~1/horizon of the slots each step, too few
-    rows to pay for spreading them over threads, and numpy's fancy indexing per array cost
-    more than the copies."""
-    pool_size = pool_features.shape[0]
+    """``start_row`` for slots ``rows`` with ``keys``, in one pass (numpy's fancy indexing per
+    array cost more than the copies)."""
     for r in numba.prange(rows.shape[0]):  # rows are independent
-        i = rows[r]
-        slot_keys[i] = keys[r]
-        draw, _ = pair_uniforms(row_base(keys[r], draw_period), 0)
-        s = min(np.int64(draw * pool_size), pool_size - 1)
-        shopper[i] = s
-        features[i, :] = pool_features[s, :]
-        consent[i, :] = pool_consent[s, :]
-        seated_since_purchase[i] = pool_since_purchase[s]
-        fatigue[i] = exposure[i] = 0.0
-        since_contact[i] = since_cap
-        since_purchase[i] = min(pool_since_purchase[s], since_cap)
-        unsubscribed[i, :] = False
-        recent[i, :] = 0
-        period[i] = 0
+        start_row(
+            rows[r],
+            keys[r],
+            draw_period,
+            slot_keys,
+            shopper,
+            pool_features,
+            pool_consent,
+            pool_since_purchase,
+            features,
+            consent,
+            seated_since_purchase,
+            fatigue,
+            exposure,
+            since_contact,
+            since_purchase,
+            unsubscribed,
+            recent,
+            period,
+            since_cap,
+        )

@@ -86,8 +86,7 @@ class CampaignVecEnv(VecEnv):
             cuts = (truncated[rows] & self.bootstrap_at_horizon).tolist()
             for row, last, cut in zip(rows.tolist(), obs[rows], cuts, strict=True):
                 infos[row] = {"terminal_observation": last, "TimeLimit.truncated": cut}
-            self.core.restart(rows)
-            obs = self.core.observe_restarted(obs, rows)
+            obs = self.core.restart_observed(obs, rows)
         return obs, reward, done, infos
 
     def close(self) -> None:

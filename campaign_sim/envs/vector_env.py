@@ -78,8 +78,7 @@ class VectorCampaignEnv(VectorEnv):
         )
         if resetting.any():  # NEXT_STEP autoreset: these slots start anew; their action is ignored
             rows = np.flatnonzero(resetting)
-            self.core.restart(rows)
-            obs = self.core.observe_restarted(obs, rows)
+            obs = self.core.restart_observed(obs, rows)
             reward[rows], terminated[rows], truncated[rows] = 0.0, False, False
         self._autoreset = terminated | truncated
         infos: dict[str, Any] = {}

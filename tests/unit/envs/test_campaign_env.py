@@ -147,7 +147,7 @@ def test_sb3_vec_env_protocol():
 def test_one_pass_synthetic_step_equals_the_general_passes(reward):
     """The SB3 adapter's one-pass step (envs/fused.py) gives exactly what the general passes give:
     observations, rewards, dones, terminal observations and every info array, over three
-    episodes per slot (restarts included), with actions that break masks and leave the spaces."""
+    episodes per slot (restarts included, one pass too), with actions that break masks and leave the spaces."""
     n = 300
     fused, general = (CampaignVecEnv(n, **POOL, reward=reward, seed=4) for _ in range(2))
     general.core._fused = False
@@ -167,6 +167,14 @@ def test_one_pass_synthetic_step_equals_the_general_passes(reward):
             assert values.dtype == general.last_info[key].dtype, key
             assert np.array_equal(values, general.last_info[key]), key
     assert fused.last_info["invalid_action"].any() and fused.last_info["conversion"].any()
+    # the one-pass restart (fused.synthetic_restart) seats the same shoppers in the same state
+    f, g = fused.core, general.core
+    for x, y in zip(
+        (f.keys, f.shopper, f.seated.data["terms"], *f.state.arrays()),
+        (g.keys, g.shopper, g.seated.data["terms"], *g.state.arrays()),
+        strict=True,
+    ):
+        assert np.array_equal(x, y)
 
 
 def test_budgeted_campaigns_take_the_general_step():
