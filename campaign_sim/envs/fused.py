@@ -7,6 +7,7 @@ arrays the next reads back. In the synthetic world the response is a row functio
 state is in cache. The row functions are the very ones the general passes loop over, so both
 paths give the same numbers (tests hold them equal). Budgets need a pass over the whole batch
 (a shared pool serves contacts in priority order), so a budgeted campaign takes the general path.
+Restarts of finished slots are one pass too (``synthetic_restart``), built from ``start_row``.
 """
 
 from __future__ import annotations
