@@ -169,6 +169,8 @@ intervals over {out["eval_shoppers"]:,} shoppers shared by every policy. Trainin
 
 - Share of the oracle value: **{f["share_of_oracle"]:.1%}** (floor 95%: {ok(f["share_of_oracle"] >= 0.95)}).
 - Against business-as-usual: {b["mean"]:+.3f} [{b["low"]:+.3f}, {b["high"]:+.3f}] per shopper = **{b["relative"]:+.1%}** (floor +15% with the interval above zero: {ok(b["relative"] >= 0.15 and b["low"] > 0)}).
+
+Command: `.venv/bin/python benchmarks/bench_agents.py`
 """
     record("agents", md, out)
     print(md)
