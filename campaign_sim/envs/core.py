@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from campaign_sim.core.seeding import next_key, uniforms
-from campaign_sim.envs.fused import synthetic_restart, synthetic_step
+from campaign_sim.envs.fused import pool_records, synthetic_restart, synthetic_step
 from campaign_sim.envs.kernels import resolve_actions, settle, start_slots, write_observations
 from campaign_sim.simulators.interface import OUTCOME_STREAMS, ShopperPool, World, copy_rows, flat_action
 from campaign_sim.simulators.state import SINCE_CAP, ShopperState, contactable
@@ -88,6 +88,8 @@ class CampaignCore:
         # the one-pass step (fused.py): the synthetic world's response is a row function, and
         # without a budget no row waits on another
         self._fused = isinstance(world, SyntheticWorld) and settings.budget is None
+        self._records: np.ndarray | None = None  # fused restarts: pool_records of ``_records_of``
+        self._records_of: ShopperPool | None = None
 
     @property
     def consent(self) -> np.ndarray:
@@ -253,16 +255,15 @@ class CampaignCore:
         if not self._fused:
             self.restart(rows)
             return self.observe_restarted(obs, rows)
-        pool, seated = self.pool, self.seated
+        if self._records_of is not self.pool:  # built once per pool (``seat`` swaps the pool)
+            self._records, self._records_of = pool_records(self.pool), self.pool
+        seated = self.seated
         synthetic_restart(
             np.asarray(rows, dtype=np.int64),
             DRAW_PERIOD,
             self.keys,
             self.shopper,
-            pool.features,
-            pool.consent,
-            pool.since_purchase,
-            pool.data["terms"],
+            self._records,
             seated.features,
             seated.consent,
             seated.since_purchase,

@@ -273,6 +273,38 @@ def write_observations(
 
 
 @numba.njit(cache=True, inline="always")
+def draw_shopper(key, draw_period, pool_size):  # pragma: no cover - compiled
+    """The pool row an episode with ``key`` seats: a uniform at ``draw_period``."""
+    draw, _ = pair_uniforms(row_base(key, draw_period), 0)
+    return min(np.int64(draw * pool_size), pool_size - 1)
+
+
+@numba.njit(cache=True, inline="always")
+def fresh_state_row(
+    i,
+    last_purchase,
+    fatigue,
+    exposure,
+    since_contact,
+    since_purchase,
+    unsubscribed,
+    recent,
+    period,
+    since_cap,
+):  # pragma: no cover - compiled
+    """Slot ``i``'s dynamic state at the start of an episode; ``last_purchase`` is the seated
+    shopper's periods since their last purchase."""
+    for j in range(unsubscribed.shape[1]):
+        unsubscribed[i, j] = False
+    for j in range(recent.shape[1]):
+        recent[i, j] = 0
+    fatigue[i] = exposure[i] = 0.0
+    since_contact[i] = since_cap
+    since_purchase[i] = min(last_purchase, since_cap)
+    period[i] = 0
+
+
+@numba.njit(cache=True, inline="always")
 def start_row(
     i,
     key,
@@ -294,28 +326,30 @@ def start_row(
     period,
     since_cap,
 ):  # pragma: no cover - compiled
-    """Slot ``i`` begins an episode with ``key``: it draws its shopper from the pool (a uniform
-    at ``draw_period``), takes a copy of the shopper's features and consent and starts from a
-    fresh state. Returns the pool row drawn."""
-    pool_size = pool_features.shape[0]
+    """Slot ``i`` begins an episode with ``key``: it draws its shopper from the pool, takes a
+    copy of the shopper's features and consent and starts from a fresh state. Returns the pool
+    row drawn."""
     slot_keys[i] = key
-    draw, _ = pair_uniforms(row_base(key, draw_period), 0)
-    s = min(np.int64(draw * pool_size), pool_size - 1)
+    s = draw_shopper(key, draw_period, pool_features.shape[0])
     shopper[i] = s
     # element loops, not slices: a slice is a view whose reference count both threads bump
     for j in range(features.shape[1]):
         features[i, j] = pool_features[s, j]
     for j in range(consent.shape[1]):
         consent[i, j] = pool_consent[s, j]
-    for j in range(unsubscribed.shape[1]):
-        unsubscribed[i, j] = False
-    for j in range(recent.shape[1]):
-        recent[i, j] = 0
     seated_since_purchase[i] = pool_since_purchase[s]
-    fatigue[i] = exposure[i] = 0.0
-    since_contact[i] = since_cap
-    since_purchase[i] = min(pool_since_purchase[s], since_cap)
-    period[i] = 0
+    fresh_state_row(
+        i,
+        pool_since_purchase[s],
+        fatigue,
+        exposure,
+        since_contact,
+        since_purchase,
+        unsubscribed,
+        recent,
+        period,
+        since_cap,
+    )
     return s
 
 
