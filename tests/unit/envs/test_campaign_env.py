@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
 import campaign_sim.envs  # noqa: F401 - registers the id
 from campaign_sim.envs import ENV_ID
@@ -141,6 +141,19 @@ def test_sb3_vec_env_protocol():
     assert dones_seen >= 16  # every slot reached the horizon once
     masks = np.stack(env.env_method("action_masks"))
     assert masks.shape == (16, 12) and masks.dtype == bool
+
+
+def test_sb3_wrappers_leave_the_shared_empty_info_empty():
+    """Unfinished slots all get one empty dict; SB3's VecMonitor adds its ``episode`` entries to
+    copies, so that dict stays empty and finished slots' infos carry the episode statistics."""
+    env = VecMonitor(CampaignVecEnv(16, **POOL, seed=0))
+    env.reset()
+    episodes = 0
+    for action in _random_actions(np.random.default_rng(0), 16, 26):
+        _, _, done, infos = env.step(action)
+        assert all(infos[i] == {} for i in np.flatnonzero(~done))
+        episodes += sum("episode" in infos[i] for i in np.flatnonzero(done))
+    assert episodes >= 16 and env.venv._empty_infos[0] == {}
 
 
 @pytest.mark.parametrize("reward", ["sampled", "expected"])
