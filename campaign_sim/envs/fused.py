@@ -194,11 +194,14 @@ def synthetic_restart(
     max_contacts,
     horizon,
     obs,
+    last,
 ):  # pragma: no cover - compiled
     """``CampaignCore.restart(rows)`` then ``observe_restarted`` in one pass: each slot's next
     key, its new shopper (a row of ``pool_records``) and fresh state, and its first observation.
-    Every shopper is drawn first, so the copies can prefetch the records ``RECORDS_AHEAD`` rows
-    on (prefetch.py)."""
+    With ``last`` (m, D), row ``r`` of it first gets the observation slot ``rows[r]`` had (its
+    terminal one), copied while that row is being rewritten anyway; (0, D) skips it. Every
+    shopper is drawn first, so the copies can prefetch the records ``RECORDS_AHEAD`` rows on
+    (prefetch.py)."""
     n_terms, n_features = terms.shape[1], features.shape[1]
     m = rows.shape[0]
     drawn = np.empty(m, dtype=np.int64)
@@ -211,6 +214,9 @@ def synthetic_restart(
         if r + RECORDS_AHEAD < m:
             prefetch_row(records, drawn[r + RECORDS_AHEAD])
         i, s = rows[r], drawn[r]
+        if last.shape[0] > 0:
+            for j in range(obs.shape[1]):
+                last[r, j] = obs[i, j]
         for j in range(n_terms):
             terms[i, j] = records[s, j]
         for j in range(n_features):

@@ -85,9 +85,9 @@ class CampaignVecEnv(VecEnv):
             # What SB3 needs per finished slot; the per-shopper outcomes of every step are the
             # arrays in ``last_info`` (dicts for 16k slots would cost more than the step itself).
             cuts = (truncated[rows] & self.bootstrap_at_horizon).tolist()
-            for row, last, cut in zip(rows.tolist(), obs[rows], cuts, strict=True):
+            lasts = self.core.restart_finished(obs, rows)
+            for row, last, cut in zip(rows.tolist(), lasts, cuts, strict=True):
                 infos[row] = {"terminal_observation": last, "TimeLimit.truncated": cut}
-            obs = self.core.restart_observed(obs, rows)
         return obs, reward, done, infos
 
     def close(self) -> None:
