@@ -31,13 +31,15 @@ def resolve_row(
     di = min(max(action[i, 0], 0), shape[0] - 1)
     ci = min(max(action[i, 1], 0), shape[1] - 1)
     ki = min(max(action[i, 2], 0), shape[2] - 1)
-    invalid = False
-    if ci > 0:
-        contacts = 0
-        for j in range(recent.shape[1]):
-            contacts += recent[i, j]
-        if not consent[i, ci] or unsubscribed[i, ci] or contacts >= max_contacts or costs[ci] > left + 1e-12:
-            invalid, ci = True, 0
+    contacts = 0
+    for j in range(recent.shape[1]):
+        contacts += recent[i, j]
+    # bitwise, not short-circuit: random actions made each of these branches a coin flip
+    masked = (
+        (not consent[i, ci]) | unsubscribed[i, ci] | (contacts >= max_contacts) | (costs[ci] > left + 1e-12)
+    )
+    invalid = (ci > 0) & masked
+    ci = 0 if invalid else ci
     return (di if ci > 0 else 0), ci, ki, invalid
 
 

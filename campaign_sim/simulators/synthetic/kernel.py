@@ -110,7 +110,7 @@ def respond_row(
         logit -= habituation * max(exposure - hab_threshold, 0.0)
     p_conversion = _sigmoid(logit)
     visit = u0 < p_visit
-    conversion = visit and u1 < p_conversion
+    conversion = visit & (u1 < p_conversion)  # bitwise: no branch on a coin-flip visit
     revenue = 0.0
     if conversion:
         normal = math.sqrt(-2.0 * math.log1p(-u2)) * math.cos(2.0 * math.pi * u3)
