@@ -79,15 +79,22 @@ class CampaignVecEnv(VecEnv):
         # finished slots' observations are their terminal ones
         reward, terminated, truncated, self.last_info, obs = self.core.step_and_observe(self._actions)
         done = terminated | truncated
-        infos = list(self._empty_infos)
         rows = np.flatnonzero(done)
-        if rows.size:
-            # What SB3 needs per finished slot; the per-shopper outcomes of every step are the
-            # arrays in ``last_info`` (dicts for 16k slots would cost more than the step itself).
-            cuts = (truncated[rows] & self.bootstrap_at_horizon).tolist()
-            lasts = self.core.restart_finished(obs, rows)
-            for row, last, cut in zip(rows.tolist(), lasts, cuts, strict=True):
-                infos[row] = {"terminal_observation": last, "TimeLimit.truncated": cut}
+        if not rows.size:
+            return obs, reward, done, list(self._empty_infos)
+        # What SB3 needs per finished slot; the per-shopper outcomes of every step are the
+        # arrays in ``last_info`` (dicts for 16k slots would cost more than the step itself).
+        cuts = (truncated[rows] & self.bootstrap_at_horizon).tolist()
+        lasts = self.core.restart_finished(obs, rows)
+        finished = [
+            {"terminal_observation": last, "TimeLimit.truncated": cut}
+            for last, cut in zip(lasts, cuts, strict=True)
+        ]
+        # the list of all slots comes after the dicts, so the garbage collection their
+        # allocation sets off (~1 a step) does not walk its 16k entries
+        infos = list(self._empty_infos)
+        for row, info in zip(rows.tolist(), finished, strict=True):
+            infos[row] = info
         return obs, reward, done, infos
 
     def close(self) -> None:
