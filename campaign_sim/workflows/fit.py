@@ -24,7 +24,7 @@ from campaign_sim.reports.fidelity_plots import fidelity_figure
 from campaign_sim.reports.style import save_png
 from campaign_sim.simulators.fitted.fidelity import fidelity_report
 from campaign_sim.simulators.fitted.fit import FitResult, fit_world
-from campaign_sim.simulators.fitted.world import MIN_SUPPORT
+from campaign_sim.simulators.fitted.world import MIN_SUPPORT, FittedWorld
 
 TRUTH_FILE = "truth.parquet"  # written beside a generated log by `data generate`
 
@@ -59,6 +59,7 @@ class FitSummary:
             f"{support['actions']}; unsupported ones are extrapolated: {support['unsupported'][:5]}"
             f"{' ...' if len(support['unsupported']) > 5 else ''}"
         )
+        out.append(f"  simulated population: {self.fidelity['population']}")
         out += [f"  assumption: {a}" for a in self.fidelity["assumptions"]]
         return out
 
@@ -81,25 +82,33 @@ def run_fit(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = fit_world(log, copy_embeddings=embeddings, seed=seed, on_progress=on_progress)
-    report = held_out_fidelity(result, log, truth=_truth_beside(log))
-    report["assumptions"] = result.world.metadata["assumptions"]
-    world = result.world
+    run = create_run(out, config)
+    # Fidelity is scored on the world as later commands will load it, not the in-memory one:
+    # a save that changed any prediction shows up here.
+    world = FittedWorld.load(result.world.save(run.world))
+    report = held_out_fidelity(result, log, world=world, truth=_truth_beside(log))
+    report["assumptions"] = world.metadata["assumptions"]
+    report["population"] = world.metadata["population"]
     world.metadata["fidelity"] = {
         name: {k: v for k, v in head.items() if k != "calibration"} for name, head in report["heads"].items()
     }
-    run = create_run(out, config)
     world.save(run.world)
     write_text_atomic(run.world / "fidelity.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
     save_png(fidelity_figure(report), run.world / "fidelity.png")
     return FitSummary(run.world, report, result.seconds, [str(w.message) for w in caught])
 
 
-def held_out_fidelity(result: FitResult, log: CampaignLog, *, truth: pl.DataFrame | None) -> dict[str, Any]:
-    """Fidelity on the customers held out of fitting (the test split; the validation split, which
-    early stopping saw, when world.test_share is 0)."""
+def held_out_fidelity(
+    result: FitResult, log: CampaignLog, *, world: FittedWorld, truth: pl.DataFrame | None
+) -> dict[str, Any]:
+    """Fidelity of ``world`` on the customers held out of fitting (the test split; the validation
+    split, which early stopping saw, when world.test_share is 0), encoded by ``world`` itself."""
     test = result.split.test if result.split.test.size else result.split.valid
-    world = result.world
-    response = world.predict_inputs(result.inputs[test], result.actions[test])
+    held_out = log.frame[test]
+    encoding = world.encoding
+    response = world.predict(
+        encoding.shopper_matrix(held_out), encoding.state_matrix(held_out), result.actions[test]
+    )
     train = log.frame[result.split.train]
     visits = max(int(train.get_column(S.VISIT).sum()), 1)
     rates = {

@@ -131,7 +131,9 @@ class Encoding:
             "log_scaled": list(self.log_scaled),
             "numeric_mean": list(self.numeric_mean),
             "numeric_std": list(self.numeric_std),
-            "categorical": {k: list(v) for k, v in self.categorical.items()},
+            # [name, levels] pairs, not a mapping: the order is the one-hot column order, and a
+            # JSON writer that sorts keys must not be able to change it.
+            "categorical": [[k, list(v)] for k, v in self.categorical.items()],
             "state": list(self.state),
             "state_mean": list(self.state_mean),
             "state_std": list(self.state_std),
@@ -176,7 +178,7 @@ class Encoding:
             tuple(raw["log_scaled"]),
             tuple(raw["numeric_mean"]),
             tuple(raw["numeric_std"]),
-            {k: tuple(v) for k, v in raw["categorical"].items()},
+            _categorical_levels(raw["categorical"]),
             tuple(raw["state"]),
             tuple(raw["state_mean"]),
             tuple(raw["state_std"]),
@@ -185,6 +187,12 @@ class Encoding:
             copy_basis,
             bool(raw.get("crosses", False)),
         )
+
+
+def _categorical_levels(raw: Any) -> dict[str, tuple[str, ...]]:
+    if isinstance(raw, dict):  # worlds saved before format 2: the caller restores the order
+        return {k: tuple(v) for k, v in raw.items()}
+    return {str(name): tuple(levels) for name, levels in raw}
 
 
 def fit_encoding(

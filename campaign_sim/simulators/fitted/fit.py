@@ -139,6 +139,7 @@ def fit_world(
         models.append(model)
         histories.append(history)
     support = np.bincount(actions, minlength=config.actions.n_actions)
+    population = shopper_population(log, actions, seed=seed)
     dynamic = [c for c in encoding.state if c]
     assumptions = notes + _dynamics_assumptions(log, dynamic)
     metadata = {
@@ -150,6 +151,7 @@ def fit_world(
         "assumptions": assumptions,
         "features": list(log.features),
         "categorical": list(log.categorical),
+        "population": population.description,
     }
     world = FittedWorld(
         config,
@@ -158,7 +160,7 @@ def fit_world(
         support,
         targets.unsubscribe is not None,
         metadata,
-        population=shopper_population(log),
+        population=population.frame,
     )
     return FitResult(world, inputs, actions, split, time.perf_counter() - start)
 
@@ -166,11 +168,47 @@ def fit_world(
 MAX_POPULATION = 100_000
 
 
-def shopper_population(log: CampaignLog) -> pl.DataFrame:
-    """Each customer's features at their first logged period (at most MAX_POPULATION customers):
-    the shoppers a fitted world's environment draws episodes from."""
-    first = log.frame.sort(S.CUSTOMER_ID, S.PERIOD).unique(S.CUSTOMER_ID, keep="first", maintain_order=True)
-    return first.select(S.CUSTOMER_ID, *log.features).head(MAX_POPULATION)
+@dataclass(frozen=True)
+class Population:
+    """The customers a fitted world draws episodes from, and how they were chosen."""
+
+    frame: pl.DataFrame
+    description: str
+
+
+def shopper_population(
+    log: CampaignLog, actions: np.ndarray, *, seed: int, limit: int = MAX_POPULATION
+) -> Population:
+    """Each customer's features at their first logged period. Above ``limit`` customers, a random
+    sample with the run's seed (not the file's first rows, which may differ from the rest):
+    stratified by logged arm for a single-period log (an RCT keeps its arm shares), else uniform."""
+    frame = log.frame.with_columns(pl.Series("_action", actions), pl.int_range(pl.len()).alias("_row"))
+    first = frame.sort(S.CUSTOMER_ID, S.PERIOD).unique(S.CUSTOMER_ID, keep="first", maintain_order=True)
+    total = first.height
+    if total <= limit:
+        chosen, how = first, f"all {total:,} customers of the log"
+    else:
+        rng = np.random.default_rng([seed, 0x9097])
+        single_period = log.frame.get_column(S.PERIOD).n_unique() == 1
+        if single_period:
+            keep = _stratified(first.get_column("_action").to_numpy(), limit, rng)
+            how = f"{limit:,} of {total:,} customers, sampled at random by logged arm (seed {seed})"
+        else:
+            keep = np.sort(rng.choice(total, size=limit, replace=False))
+            how = f"{limit:,} of {total:,} customers, sampled at random (seed {seed})"
+        chosen = first[keep]
+    return Population(chosen.sort("_row").select(S.CUSTOMER_ID, *log.features), how)
+
+
+def _stratified(arms: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices: ``size`` rows split across arms in proportion to their counts (largest
+    remainders), drawn without replacement within each arm."""
+    values, counts = np.unique(arms, return_counts=True)
+    quota = counts * size / counts.sum()
+    take = np.floor(quota).astype(np.int64)
+    take[np.argsort(take - quota)[: size - take.sum()]] += 1
+    picks = [rng.choice(np.flatnonzero(arms == v), size=k, replace=False) for v, k in zip(values, take, strict=True)]
+    return np.sort(np.concatenate(picks))
 
 
 def _dynamics_assumptions(log: CampaignLog, dynamic: list[str]) -> list[str]:

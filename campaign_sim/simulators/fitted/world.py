@@ -24,6 +24,9 @@ from campaign_sim.simulators.interface import Outcomes, ShopperPool, WorldRespon
 from campaign_sim.simulators.state import Dynamics, ShopperState
 
 WEIGHTS_FILE, META_FILE, POPULATION_FILE = "weights.safetensors", "world.json", "population.parquet"
+# 2: categorical levels saved as an ordered list of pairs. Format 1 saved them as a mapping that
+# the sorted JSON writer put in alphabetical order, not the one-hot columns' order.
+WORLD_FORMAT = 2
 MIN_SUPPORT = 30  # logged rows below which an action counts as unsupported (extrapolated)
 
 
@@ -262,7 +265,7 @@ class FittedWorld:
         with atomic_path(directory / WEIGHTS_FILE) as tmp:
             save_file(tensors, str(tmp))
         meta = {
-            "format": 1,
+            "format": WORLD_FORMAT,
             "encoding": self.encoding.to_dict(),
             "has_unsubscribe": self.has_unsubscribe,
             "config_toml": config_to_toml(self.config),
@@ -289,15 +292,30 @@ class FittedWorld:
         except (OSError, ValueError) as exc:
             raise InputError(f"{directory}: cannot read fitted world ({exc})") from None
         config = config_from_text(meta.pop("config_toml"), source=str(meta_path))
-        encoding = Encoding.from_dict(
-            meta.pop("encoding"), tensors.pop("action_table"), tensors.pop("copy_basis", None)
-        )
+        raw_encoding = meta.pop("encoding")
+        if meta.pop("format", 1) < 2:
+            raw_encoding["categorical"] = _legacy_categorical(raw_encoding, meta, meta_path)
+        encoding = Encoding.from_dict(raw_encoding, tensors.pop("action_table"), tensors.pop("copy_basis", None))
         support = tensors.pop("support")
         has_unsub = meta.pop("has_unsubscribe")
-        meta.pop("format", None)
         population_path = directory / POPULATION_FILE
         population = pl.read_parquet(population_path) if population_path.exists() else None
         return cls(config, encoding, tensors, support, has_unsub, meta, population)
+
+
+def _legacy_categorical(raw: dict[str, Any], meta: dict[str, Any], path: Path) -> list[list[Any]]:
+    """A format-1 world's category levels in the order its network was trained on: the log's
+    categorical list (saved as a list, so unsorted) gives it back."""
+    levels: dict[str, list[str]] = raw["categorical"]
+    order = meta.get("categorical")
+    if not isinstance(order, list) or sorted(order) != sorted(levels):
+        if list(levels) != sorted(levels) or len(levels) > 1:
+            raise InputError(
+                f"{path}: a format-1 world whose categorical feature order cannot be recovered; "
+                "expected a 'categorical' list beside the encoding: refit it with `campaign-sim fit`"
+            )
+        order = list(levels)
+    return [[name, levels[name]] for name in order]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
