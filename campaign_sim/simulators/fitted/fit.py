@@ -207,7 +207,10 @@ def _stratified(arms: np.ndarray, size: int, rng: np.random.Generator) -> np.nda
     quota = counts * size / counts.sum()
     take = np.floor(quota).astype(np.int64)
     take[np.argsort(take - quota)[: size - take.sum()]] += 1
-    picks = [rng.choice(np.flatnonzero(arms == v), size=k, replace=False) for v, k in zip(values, take, strict=True)]
+    picks = [
+        rng.choice(np.flatnonzero(arms == v), size=k, replace=False)
+        for v, k in zip(values, take, strict=True)
+    ]
     return np.sort(np.concatenate(picks))
 
 

@@ -295,7 +295,9 @@ class FittedWorld:
         raw_encoding = meta.pop("encoding")
         if meta.pop("format", 1) < 2:
             raw_encoding["categorical"] = _legacy_categorical(raw_encoding, meta, meta_path)
-        encoding = Encoding.from_dict(raw_encoding, tensors.pop("action_table"), tensors.pop("copy_basis", None))
+        encoding = Encoding.from_dict(
+            raw_encoding, tensors.pop("action_table"), tensors.pop("copy_basis", None)
+        )
         support = tensors.pop("support")
         has_unsub = meta.pop("has_unsubscribe")
         population_path = directory / POPULATION_FILE
