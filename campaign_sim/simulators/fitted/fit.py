@@ -14,8 +14,10 @@ import torch
 from campaign_sim.core.errors import InputError
 from campaign_sim.data import schema as S
 from campaign_sim.data.log import CampaignLog
-from campaign_sim.simulators.fitted.encoding import fit_encoding, training_actions
+from campaign_sim.simulators.fitted.behaviour import fit_behaviour, logged_allowed
+from campaign_sim.simulators.fitted.encoding import Encoding, fit_encoding, training_actions
 from campaign_sim.simulators.fitted.network import Targets, export_numpy, stratified_prior, train_member
+from campaign_sim.simulators.fitted.support import fit_support
 from campaign_sim.simulators.fitted.world import FittedWorld
 
 
@@ -99,8 +101,15 @@ def fit_world(
     copy_embeddings: dict[str, np.ndarray] | None = None,
     seed: int = 0,
     on_progress: Callable[[int, int, float], None] | None = None,
+    encoding: Encoding | None = None,
+    bootstrap_customers: bool = False,
 ) -> FitResult:
-    """Fit the ensemble on ``log``; ``on_progress(member, epoch, valid_loss)`` reports training."""
+    """Fit the ensemble on ``log``; ``on_progress(member, epoch, valid_loss)`` reports training.
+
+    ``encoding`` reuses another world's inputs (so policies of that world read this one's
+    shoppers the same way); ``bootstrap_customers`` trains each member on a resample of the
+    training customers with replacement, so the members' spread is the model's sampling error
+    (what the safe-improvement intervals need)."""
     start = time.perf_counter()
     torch.set_num_threads(1)
     config = log.config
@@ -110,8 +119,10 @@ def fit_world(
     notes = check_identifiable(log, actions)
     for note in notes:
         warnings.warn(note, stacklevel=2)
-    encoding = fit_encoding(log, copy_embeddings=copy_embeddings, copy_dims=config.world.copy_dims)
-    inputs = encoding.inputs(encoding.shopper_matrix(log.frame), encoding.state_matrix(log.frame), actions)
+    if encoding is None:
+        encoding = fit_encoding(log, copy_embeddings=copy_embeddings, copy_dims=config.world.copy_dims)
+    shopper, state = encoding.shopper_matrix(log.frame), encoding.state_matrix(log.frame)
+    inputs = encoding.inputs(shopper, state, actions)
     targets = targets_of(log)
     split = split_by_customer(
         log, valid_share=config.world.validation_share, test_share=config.world.test_share, seed=seed
@@ -128,7 +139,9 @@ def fit_world(
         model, history = train_member(
             inputs,
             targets,
-            train=split.train,
+            train=_customer_resample(log, split.train, seed=seed * 1000 + member)
+            if bootstrap_customers
+            else split.train,
             valid=split.valid,
             config=config.world,
             seed=seed * 1000 + member,
@@ -139,6 +152,23 @@ def fit_world(
         models.append(model)
         histories.append(history)
     support = np.bincount(actions, minlength=config.actions.n_actions)
+    support_table = fit_support(
+        encoding=encoding,
+        shopper=shopper,
+        state_columns={c: log.frame.get_column(c).cast(pl.Float64).to_numpy() for c in encoding.state},
+        actions=actions,
+        purchases=targets.conversion,
+        n_actions=config.actions.n_actions,
+        seed=seed,
+    )
+    behaviour = fit_behaviour(
+        np.concatenate([shopper, state], axis=1),
+        actions,
+        logged_allowed(log.frame, config, actions),
+        train=split.train,
+        valid=split.valid,
+        seed=seed,
+    )
     population = shopper_population(log, actions, seed=seed)
     dynamic = [c for c in encoding.state if c]
     assumptions = notes + _dynamics_assumptions(log, dynamic)
@@ -161,11 +191,25 @@ def fit_world(
         targets.unsubscribe is not None,
         metadata,
         population=population.frame,
+        support_table=support_table,
+        behaviour=behaviour,
     )
     return FitResult(world, inputs, actions, split, time.perf_counter() - start)
 
 
 MAX_POPULATION = 100_000
+
+
+def _customer_resample(log: CampaignLog, rows: np.ndarray, *, seed: int) -> np.ndarray:
+    """Rows of ``rows``' customers drawn with replacement (all of a drawn customer's rows, once
+    per draw): the bootstrap unit is the customer, whose periods are not independent."""
+    codes = log.frame.get_column(S.CUSTOMER_ID).rank("dense").cast(pl.Int64).to_numpy()[rows]
+    customers, inverse = np.unique(codes, return_inverse=True)
+    draws = np.bincount(
+        np.random.default_rng([seed, 0xB007]).integers(0, customers.size, customers.size),
+        minlength=customers.size,
+    )
+    return np.repeat(rows, draws[inverse])
 
 
 @dataclass(frozen=True)

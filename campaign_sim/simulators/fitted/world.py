@@ -7,6 +7,7 @@ unpickles anything.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,9 @@ from safetensors.numpy import load_file, save_file
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
 from campaign_sim.core.config import CampaignConfig, config_from_text, config_to_toml
 from campaign_sim.core.errors import InputError
+from campaign_sim.simulators.fitted.behaviour import behaviour_probs
 from campaign_sim.simulators.fitted.encoding import Encoding
+from campaign_sim.simulators.fitted.support import SupportTable
 from campaign_sim.simulators.interface import Outcomes, ShopperPool, WorldResponse, respond_then_sample
 from campaign_sim.simulators.state import Dynamics, ShopperState
 
@@ -66,6 +69,8 @@ class FittedWorld:
     has_unsubscribe: bool
     metadata: dict[str, Any] = field(default_factory=dict)
     population: pl.DataFrame | None = None  # shoppers (features at their first logged period)
+    support_table: SupportTable | None = None  # logged decisions / purchases per (group, action)
+    behaviour: dict[str, np.ndarray] | None = None  # the logging policy's model (behaviour.*)
 
     @property
     def members(self) -> int:
@@ -161,6 +166,36 @@ class FittedWorld:
         sigma = np.exp(self.weights["log_sigma"])[:, None]
         p_visit = _sigmoid(out[..., 0])
         return p_visit, p_visit * _sigmoid(out[..., 1]) * np.exp(out[..., 2] + sigma**2 / 2)
+
+    def member(self, index: int) -> FittedWorld:
+        """The world of ensemble member ``index`` alone (its own predictions, no disagreement)."""
+        weights = {k: v[index : index + 1] for k, v in self.weights.items()}
+        return dataclasses.replace(self, weights=weights)
+
+    def raw_state(self, state: ShopperState) -> dict[str, np.ndarray]:
+        """The dynamic-state columns the log carried, as raw values of ``state``."""
+        return {name: self._state_column(name, state) for name in self.encoding.state}
+
+    def behaviour_probs(
+        self, shopper: np.ndarray, raw: dict[str, np.ndarray], allowed: np.ndarray
+    ) -> np.ndarray:
+        """(n, n_actions) the logging policy's probabilities over the allowed actions, from its
+        model; ``shopper`` is this world's encoded shopper matrix, ``raw`` the dynamic-state
+        columns (``raw_state`` of an env state, or a log's columns)."""
+        if self.behaviour is None:
+            raise InputError(
+                "this fitted world has no behaviour-policy model: refit it with `campaign-sim fit`"
+            )
+        columns = [np.asarray(raw[name], dtype=np.float64) for name in self.encoding.state]
+        matrix = np.column_stack(columns) if columns else np.zeros((shopper.shape[0], 0))
+        inputs = np.concatenate([shopper, self.encoding.standardise_state(matrix)], axis=1)
+        return behaviour_probs(self.behaviour, inputs, allowed)
+
+    def group_of(self, shopper: np.ndarray, raw: dict[str, np.ndarray]) -> np.ndarray:
+        """(n,) support group of each shopper (see ``support.SupportTable``)."""
+        if self.support_table is None:
+            raise InputError("this fitted world has no support table: refit it with `campaign-sim fit`")
+        return self.support_table.group_of(shopper, raw.__getitem__, self.encoding)
 
     # --- the environment's interface (simulators.interface.World) -------------------------
     @property
@@ -260,6 +295,9 @@ class FittedWorld:
             "action_table": self.encoding.action_table,
             "support": self.support.astype(np.int64),
         }
+        if self.support_table is not None:
+            tensors.update(self.support_table.tensors())
+        tensors.update(self.behaviour or {})
         if self.encoding.copy_basis is not None:
             tensors["copy_basis"] = np.asarray(self.encoding.copy_basis, dtype=np.float64)
         with atomic_path(directory / WEIGHTS_FILE) as tmp:
@@ -269,6 +307,7 @@ class FittedWorld:
             "encoding": self.encoding.to_dict(),
             "has_unsubscribe": self.has_unsubscribe,
             "config_toml": config_to_toml(self.config),
+            "support_groups": self.support_table.to_dict() if self.support_table is not None else None,
             **self.metadata,
         }
         if self.population is not None:
@@ -300,9 +339,12 @@ class FittedWorld:
         )
         support = tensors.pop("support")
         has_unsub = meta.pop("has_unsubscribe")
+        groups = meta.pop("support_groups", None)
+        table = SupportTable.from_saved(groups, tensors) if groups is not None else None
+        behaviour = {k: tensors.pop(k) for k in list(tensors) if k.startswith("behaviour.")} or None
         population_path = directory / POPULATION_FILE
         population = pl.read_parquet(population_path) if population_path.exists() else None
-        return cls(config, encoding, tensors, support, has_unsub, meta, population)
+        return cls(config, encoding, tensors, support, has_unsub, meta, population, table, behaviour)
 
 
 def _legacy_categorical(raw: dict[str, Any], meta: dict[str, Any], path: Path) -> list[list[Any]]:
