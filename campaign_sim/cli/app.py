@@ -123,6 +123,37 @@ def fit(
 
 
 @app.command()
+def recommend(
+    logs: Annotated[Path, typer.Option("--logs", "-l", help="Campaign log (.parquet or .csv).")],
+    config: ConfigOption = None,
+    dataset: DatasetOption = None,
+    set_: SetOption = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Overrides campaign.seed.")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Safe improvement: fit and propose on some customers, select and gate on others (prints only)."""
+    from campaign_sim.data.log import load_log
+    from campaign_sim.workflows.safety import run_safety
+
+    resolved = config_from_options(config, dataset, set_)
+    result = run_safety(load_log(logs, resolved), seed=resolved.seed if seed is None else seed)
+    if json:
+        print_json(
+            {
+                "recommended": result.recommended,
+                "candidate": result.candidate,
+                "go": result.go,
+                "gate": [result.gate.mean, result.gate.low, result.gate.high],
+                "customers": result.customers,
+                "selection": {d.policy: [d.mean, d.low, d.high] for d in result.selection},
+            }
+        )
+    else:
+        for line in result.lines():
+            out_console.print(line, markup=False, soft_wrap=True)
+
+
+@app.command()
 def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="Run directory, e.g. runs/spring.")],
     world: Annotated[

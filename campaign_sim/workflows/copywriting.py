@@ -22,7 +22,7 @@ from campaign_sim.llm.generators import CopyRequest, HFGenerator, TemplateGenera
 from campaign_sim.llm.guardrails import DEFAULT_BANNED, Guardrails
 from campaign_sim.llm.library import LibraryBuild, build_library
 from campaign_sim.llm.profiles import segment_shoppers
-from campaign_sim.simulators.fitted.encoding import state_columns
+from campaign_sim.simulators.fitted.encoding import state_columns, training_actions
 from campaign_sim.simulators.fitted.fit import shopper_population
 from campaign_sim.simulators.fitted.world import FittedWorld
 
@@ -190,7 +190,8 @@ def run_segment(
     """Cluster the log's shoppers into ``k`` named profiles; write profiles.json and the
     customer -> profile table."""
     log = load_log(logs, config)
-    shoppers = shopper_population(log) if log.frame.height else log.frame
+    actions = training_actions(log)
+    shoppers = shopper_population(log, actions, seed=seed).frame if log.frame.height else log.frame
     dynamic = set(state_columns(config))
     numeric = [c for c in log.numeric_features if c not in dynamic and not c.startswith("consent_")]
     categorical = [c for c in log.categorical if c not in dynamic]

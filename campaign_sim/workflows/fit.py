@@ -59,6 +59,21 @@ class FitSummary:
             f"{support['actions']}; unsupported ones are extrapolated: {support['unsupported'][:5]}"
             f"{' ...' if len(support['unsupported']) > 5 else ''}"
         )
+        groups = support.get("groups", {})
+        if groups:
+            cells = support["actions"] * len(groups)
+            decided = sum(g["cells_with_100_decisions"] for g in groups.values())
+            bought = sum(g["cells_with_10_purchases"] for g in groups.values())
+            out.append(
+                f"  support counted from the log: {len(groups)} context groups x {support['actions']} "
+                "actions; "
+                f"cells with >= 100 logged decisions: {decided} of {cells}, with >= 10 purchases: {bought}"
+            )
+            for name, g in list(groups.items())[:40]:
+                out.append(
+                    f"    {name:<50} {g['decisions']:>8,} decisions {g['purchases']:>6,} purchases  "
+                    f"actions with >= 100 decisions: {g['cells_with_100_decisions']}"
+                )
         out.append(f"  simulated population: {self.fidelity['population']}")
         out += [f"  assumption: {a}" for a in self.fidelity["assumptions"]]
         return out
@@ -138,6 +153,17 @@ def held_out_fidelity(
         "unsupported": [labels[i] for i in effective if not world.supported[i]],
         "rows_per_action": {labels[i]: int(world.support[i]) for i in effective},
     }
+    table = world.support_table
+    if table is not None:
+        report["support"]["groups"] = {
+            name: {
+                "decisions": int(table.decisions[g, effective].sum()),
+                "purchases": int(table.purchases[g, effective].sum()),
+                "cells_with_100_decisions": int((table.decisions[g, effective] >= 100).sum()),
+                "cells_with_10_purchases": int((table.purchases[g, effective] >= 10).sum()),
+            }
+            for g, name in enumerate(table.group_names())
+        }
     return report
 
 

@@ -78,6 +78,30 @@ class SafetyResult:
     def policy(self) -> Policy:
         return self.policies[self.recommended]
 
+    def lines(self) -> list[str]:
+        c = self.customers
+        out = [
+            f"customers: {c['fit']:,} fit the world and the candidates, {c['select']:,} select, "
+            f"{c['gate']:,} gate",
+            "gain over business-as-usual per customer and campaign, on the selection customers "
+            "(first-order off-policy estimate, 95% interval):",
+        ]
+        out += [
+            f"  {d.policy:<24} {d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]  max weight {d.max_ratio:,.0f}"
+            for d in self.selection
+        ]
+        if self.candidate == BASELINE:
+            out.append("no candidate's lower bound clears zero: keep business-as-usual (NO-GO)")
+        else:
+            g = self.gate
+            verdict = "GO" if self.go else "NO-GO: keep business-as-usual; the candidate is one for a pilot"
+            out.append(
+                f"gate ({self.candidate}, gate customers only): {g.mean:+.3f} [{g.low:+.3f}, {g.high:+.3f}] "
+                f"-> {verdict}"
+            )
+        out.append(f"recommended: {self.recommended}")
+        return out
+
 
 def split_customers(log: CampaignLog, *, seed: int) -> dict[str, CampaignLog]:
     """The log's customers shuffled with ``seed`` into the fit / select / gate parts."""
