@@ -132,11 +132,17 @@ def recommend(
     json: JsonOption = False,
 ) -> None:
     """Safe improvement: fit and propose on some customers, select and gate on others (prints only)."""
+    import warnings
+
     from campaign_sim.data.log import load_log
     from campaign_sim.workflows.safety import run_safety
 
     resolved = config_from_options(config, dataset, set_)
-    result = run_safety(load_log(logs, resolved), seed=resolved.seed if seed is None else seed)
+    with warnings.catch_warnings(record=True) as caught:  # one "warning:" line each, no source echo
+        warnings.simplefilter("always")
+        result = run_safety(load_log(logs, resolved), seed=resolved.seed if seed is None else seed)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        err_console.print(f"warning: {message}", style="yellow")
     if json:
         print_json(
             {
