@@ -72,8 +72,8 @@ class BusinessAsUsual(_CorePolicy):
 
     name = "business-as-usual"
 
-    def __init__(self, world: SyntheticWorld, *, explore: float = 0.2) -> None:
-        self.world, self.rule = world, business_as_usual(world, explore=explore)
+    def __init__(self, world: SyntheticWorld, *, explore: float = 0.2, uniform: bool = False) -> None:
+        self.world, self.rule = world, business_as_usual(world, explore=explore, uniform=uniform)
 
     def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
         core = self._core()

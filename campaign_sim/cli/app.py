@@ -129,20 +129,26 @@ def recommend(
     dataset: DatasetOption = None,
     set_: SetOption = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Overrides campaign.seed.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Run directory to save the evidence in (RUN/safety).")
+    ] = None,
     json: JsonOption = False,
 ) -> None:
-    """Safe improvement: fit and propose on some customers, select and gate on others (prints only)."""
+    """Safe improvement: fit and propose on some customers, select and gate on others."""
     import warnings
 
-    from campaign_sim.data.log import load_log
-    from campaign_sim.workflows.safety import run_safety
+    from campaign_sim.core.runs import check_run_root
+    from campaign_sim.workflows.safety_evidence import run_recommend
 
     resolved = config_from_options(config, dataset, set_)
+    root = check_run_root(out) if out is not None else None
     with warnings.catch_warnings(record=True) as caught:  # one "warning:" line each, no source echo
         warnings.simplefilter("always")
-        result = run_safety(load_log(logs, resolved), seed=resolved.seed if seed is None else seed)
+        result, saved = run_recommend(logs, resolved, seed=resolved.seed if seed is None else seed, out=root)
     for message in dict.fromkeys(str(w.message) for w in caught):
         err_console.print(f"warning: {message}", style="yellow")
+    if saved is not None:
+        err_console.print(f"evidence saved: {saved}")
     if json:
         print_json(
             {

@@ -41,6 +41,11 @@ class RunDir:
         return self.root / "evaluations"
 
     @property
+    def safety(self) -> Path:
+        """What `recommend` found: the held-out verdict and its evidence (safety.json)."""
+        return self.root / "safety"
+
+    @property
     def report(self) -> Path:
         return self.root / "report"
 

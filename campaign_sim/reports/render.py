@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
+from campaign_sim.reports.executive import draw_executive
 from campaign_sim.reports.fidelity_plots import plot_arm_agreement, plot_calibration
 from campaign_sim.reports.plots import (
     plot_action_mix,
@@ -93,6 +94,9 @@ def _interval(value: dict[str, float], fmt: str = "{:,.3f}") -> str:
 
 def _executive(summary: dict[str, Any]) -> plt.Figure:
     figure = _page(1, summary)
+    if summary.get("safety"):
+        draw_executive(figure, summary["safety"], simulated=summary["recommended"])
+        return figure
     head, verdict = summary["headline"], summary["verdict"]
     colour = "#009E73" if verdict["verdict"] == "GO" else "#D55E00"
     figure.text(0.05, 0.86, f"Verdict: {verdict['verdict']}", fontsize=22, weight="bold", color=colour)

@@ -24,6 +24,7 @@ from campaign_sim.workflows.copywriting import (
 from campaign_sim.workflows.fit import run_fit
 from campaign_sim.workflows.generate import run_generate
 from campaign_sim.workflows.report import run_report
+from campaign_sim.workflows.safety_evidence import run_recommend
 from campaign_sim.workflows.train import TrainRequest, run_train
 
 DEMO_CUSTOMERS, DEMO_PERIODS = 10_000, 12
@@ -93,15 +94,19 @@ def run_demo(
     )
     trained = run_train(request, progress=agent_progress)
     lines += list(trained.lines)
-    stage("writing the strategy report (simulation, and off-policy on the logged history)")
+    stage("safe improvement: fit and propose on half the customers, select and gate on the others")
+    safety, _ = run_recommend(log_path, config, seed=seed, out=out)
+    lines += safety.lines()
+    stage("writing the strategy report (held-out verdict, simulation, off-policy diagnostics)")
     report = run_report(out, seed=seed)
     summary = json.loads(report["summary"].read_text(encoding="utf-8"))
     head, diff = summary["headline"], summary["headline"]["difference"]
     lines += [
-        f"recommended: {summary['recommended']} -> {summary['verdict']['verdict']}; expected profit "
-        f"per shopper {head['profit']['mean']:.3f} vs {summary['baseline']} "
-        f"{head['baseline_profit']['mean']:.3f} "
-        f"({diff['mean']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}])",
+        f"verdict: {summary['verdict']['verdict']} -> launch {summary['verdict']['launch']}",
+        f"best simulated agent: {summary['recommended']}; expected profit per shopper "
+        f"{head['profit']['mean']:.3f} "
+        f"vs {summary['baseline']} {head['baseline_profit']['mean']:.3f} "
+        f"({diff['mean']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}], simulation)",
         *[f"  {reason}" for reason in summary["verdict"]["reasons"]],
         f"report: {report['pdf']}",
     ]

@@ -72,6 +72,8 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
     strategy = _strategy(run, evaluation, recommended, reference, world, seed=seed)
     log = _source_log(world)
     offpolicy = _offpolicy(run, world, log, recommended, config, seed=seed) if log is not None else None
+    safety = _read_json(run.safety / "safety.json")
+    verdict = _verdict(evaluation, recommended, offpolicy)
     return {
         "title": run.root.name,
         "seed": seed,
@@ -83,7 +85,8 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
         "horizon": config.constraints.horizon,
         "shoppers": evaluation["shoppers"],
         "seeds": evaluation["seeds"],
-        "verdict": _verdict(evaluation, recommended, offpolicy),
+        "verdict": _safety_verdict(safety, verdict) if safety else verdict,
+        "safety": safety,
         "headline": _headline(rec, base, population),
         "policies": _policy_rows(evaluation, offpolicy),
         "strategy": strategy,
@@ -156,6 +159,29 @@ def _verdict(
         reasons += [f"  {r}" for r in gate["reasons"]]
         basis = "paired simulated difference and the off-policy launch gate"
     return {"verdict": "GO" if go else "NO-GO", "reasons": reasons, "basis": basis}
+
+
+def _safety_verdict(safety: dict[str, Any], simulated: dict[str, Any]) -> dict[str, Any]:
+    """The held-out gate decides (``campaign-sim recommend``); the simulation is context."""
+    gate = safety["gate"]
+    decided = (
+        f"held-out launch gate ({gate['policy']} - business-as-usual, on {safety['customers']['gate']:,} "
+        f"customers that neither fitted nor chose it): {gate['text']} -> {safety['verdict']}"
+        if safety["candidate"] != "business-as-usual"
+        else f"no candidate's gain cleared zero on the {safety['customers']['select']:,} selection "
+        "customers: business-as-usual stays (NO-GO)"
+    )
+    reasons = [
+        decided,
+        "simulation (not the launch basis):",
+        *[f"  {r}" for r in simulated["reasons"]],
+    ]
+    return {
+        "verdict": safety["verdict"],
+        "reasons": reasons,
+        "basis": "held-out off-policy gate",
+        "launch": safety["recommended"],
+    }
 
 
 def _source_log(world: FittedWorld | None) -> CampaignLog | None:

@@ -36,6 +36,9 @@ SHARES = (0.5, 0.25, 0.25)
 N_MIN_GRID = (25, 100, 400, 1_600)
 PESSIMISM_GRID = (0.0, 1.0)
 BASELINE = "business-as-usual"
+# A 95% interval wider (half-width) than this share of the logged value per customer cannot tell
+# a launch-worthy change from noise: the gain is "not estimable from this history", no point shown.
+NOT_ESTIMABLE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,25 @@ class Difference:
     low: float
     high: float
     max_ratio: float  # largest π/π_b over the scored decisions
+    logged_value: float  # the logging policy's value per customer on the same customers
 
     @property
     def clears_zero(self) -> bool:
-        return self.low > 0.0
+        return bool(self.low > 0.0)
+
+    @property
+    def estimable(self) -> bool:
+        half = (self.high - self.low) / 2
+        return bool(self.clears_zero or half <= NOT_ESTIMABLE_SHARE * abs(self.logged_value))
+
+    def describe(self) -> str:
+        """The interval as a user reads it, or why there is none."""
+        if not self.estimable:
+            return (
+                f"not estimable from this history (95% interval {self.low:+.2f} to {self.high:+.2f}, "
+                f"wider than ±{NOT_ESTIMABLE_SHARE:.0%} of the logged {self.logged_value:.2f} per customer)"
+            )
+        return f"{self.mean:+.3f} [{self.low:+.3f}, {self.high:+.3f}]"
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,7 @@ class SafetyResult:
     customers: dict[str, int]
     fit_world: FittedWorld
     policies: dict[str, Policy]
+    fit_log: CampaignLog  # the fit customers' part of the log
 
     @property
     def policy(self) -> Policy:
@@ -86,19 +105,13 @@ class SafetyResult:
             "gain over business-as-usual per customer and campaign, on the selection customers "
             "(first-order off-policy estimate, 95% interval):",
         ]
-        out += [
-            f"  {d.policy:<24} {d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]  max weight {d.max_ratio:,.0f}"
-            for d in self.selection
-        ]
+        out += [f"  {d.policy:<24} {d.describe()}  max weight {d.max_ratio:,.0f}" for d in self.selection]
         if self.candidate == BASELINE:
             out.append("no candidate's lower bound clears zero: keep business-as-usual (NO-GO)")
         else:
             g = self.gate
             verdict = "GO" if self.go else "NO-GO: keep business-as-usual; the candidate is one for a pilot"
-            out.append(
-                f"gate ({self.candidate}, gate customers only): {g.mean:+.3f} [{g.low:+.3f}, {g.high:+.3f}] "
-                f"-> {verdict}"
-            )
+            out.append(f"gate ({self.candidate}, gate customers only): {g.describe()} -> {verdict}")
         out.append(f"recommended: {self.recommended}")
         return out
 
@@ -145,6 +158,11 @@ class HeldOutLog:
     raw: dict[str, np.ndarray]  # dynamic-state columns per row
     allowed: np.ndarray  # (rows, n_actions) actions the env would allow at the logged state
 
+    @property
+    def logged_value(self) -> float:
+        """The logging policy's realised value per customer over the campaign."""
+        return float(np.where(self.active, self.reward, 0.0).sum(axis=1).mean())
+
     def gain(self, policy: Policy) -> FirstOrderGain:
         probs = policy.probs_at(self.x, self.raw, self.allowed)
         target = np.ones_like(self.reward)
@@ -175,8 +193,11 @@ def held_out(log: CampaignLog, world: FittedWorld) -> HeldOutLog:
     return HeldOutLog(reward, propensity, active, actions, (customer, period), x, raw, allowed)
 
 
-def _difference(name: str, gain: FirstOrderGain) -> Difference:
-    return Difference(name, gain.mean, gain.low, gain.high, gain.max_ratio)
+def score(name: str, policy: Policy, log: HeldOutLog) -> Difference:
+    """``policy``'s first-order gain over the logging policy on ``log``'s customers."""
+    gain = log.gain(policy)
+    values = (gain.mean, gain.low, gain.high, gain.max_ratio, log.logged_value)
+    return Difference(name, *(float(v) for v in values))
 
 
 def run_safety(log: CampaignLog, *, seed: int, settings: SafetySettings | None = None) -> SafetyResult:
@@ -186,15 +207,23 @@ def run_safety(log: CampaignLog, *, seed: int, settings: SafetySettings | None =
     world = fit_world(parts["fit"], seed=seed).world
     policies = candidates(world, parts["fit"].frame, settings, seed=seed)
     selection_log = held_out(parts["select"], world)
-    scored = [_difference(name, selection_log.gain(p)) for name, p in policies.items() if name != BASELINE]
+    scored = [score(name, p, selection_log) for name, p in policies.items() if name != BASELINE]
     best = max(scored, key=lambda d: d.low)
     if best.low <= 0.0:  # nothing clears business-as-usual on the selection customers
-        candidate, gate = BASELINE, Difference(BASELINE, 0.0, 0.0, 0.0, 1.0)
+        candidate, gate = BASELINE, Difference(BASELINE, 0.0, 0.0, 0.0, 1.0, selection_log.logged_value)
     else:
         candidate = best.policy
-        gate = _difference(candidate, held_out(parts["gate"], world).gain(policies[candidate]))
+        gate = score(candidate, policies[candidate], held_out(parts["gate"], world))
     customers = {name: part.frame.get_column(S.CUSTOMER_ID).n_unique() for name, part in parts.items()}
     recommended = candidate if gate.clears_zero else BASELINE
     return SafetyResult(
-        recommended, candidate, gate.clears_zero, gate, tuple(scored), customers, world, policies
+        recommended,
+        candidate,
+        gate.clears_zero,
+        gate,
+        tuple(scored),
+        customers,
+        world,
+        policies,
+        parts["fit"],
     )

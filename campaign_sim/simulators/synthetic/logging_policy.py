@@ -5,8 +5,9 @@ period; win back the lapsed with 10% off and the personal copy (by SMS when e-ma
 possible), but at most one discount in a while (teams know discounts train shoppers to wait),
 else the personal copy at full price.
 With probability ``explore`` the action is instead drawn over the allowed actions, discounted
-ones at a tenth of the weight, so every allowed action has support in the log and the
-recorded propensities are exact.
+ones at a tenth of the weight (``uniform=True``: all at equal weight, the exploring history of
+bench_safety), so every allowed action has support in the log and the recorded propensities
+are exact.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ RECENT_DISCOUNT = 0.05  # discount exposure above this: discounted recently, no 
 DISCOUNT_EXPLORE_WEIGHT = 0.1
 
 
-def business_as_usual(world: SyntheticWorld, *, explore: float = 0.2):
+def business_as_usual(world: SyntheticWorld, *, explore: float = 0.2, uniform: bool = False):
     """The logging policy as a ``PolicyFn`` over ``world``'s flat actions."""
     d_std, d_deep = world.discounts.index(0.0), world.discounts.index(0.1)
     email, sms = world.channels.index("email"), world.channels.index("sms")
     standard, personal = world.copy_ids.index("standard"), world.copy_ids.index("personal")
     shape = world.shape
     discounted = world.unflatten(np.arange(world.n_actions))[:, 0] > 0
-    explore_weights = np.where(discounted, DISCOUNT_EXPLORE_WEIGHT, 1.0)
+    explore_weights = np.where(discounted & (not uniform), DISCOUNT_EXPLORE_WEIGHT, 1.0)
 
     def probabilities(pop: Population, state: ShopperState, allowed: np.ndarray) -> np.ndarray:
         active = state.since_purchase <= ACTIVE_PERIODS

@@ -1,0 +1,59 @@
+"""The safe-improvement evidence a report shows: saved as computed, drawn inside the page."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import pytest
+
+from campaign_sim.data.datasets import resolve_config
+from campaign_sim.data.log import load_log
+from campaign_sim.reports.executive import draw_executive
+from campaign_sim.simulators.synthetic.generate import generate_log
+from campaign_sim.simulators.synthetic.world import SyntheticWorld
+from campaign_sim.workflows.safety import NOT_ESTIMABLE_SHARE, Difference, SafetySettings, run_safety
+from campaign_sim.workflows.safety_evidence import safety_evidence, write
+
+FAST = ["world.ensemble=2", "world.max_epochs=3", "world.hidden=[32]"]
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    truth = SyntheticWorld.create(seed=0)
+    path = tmp_path_factory.mktemp("log") / "log.parquet"
+    generate_log(truth, customers=2_000, periods=4, seed=5).log.write_parquet(path)
+    log = load_log(path, resolve_config(dataset="synthetic", overrides=FAST))
+    settings = SafetySettings(n_min_grid=(25, 400), pessimism_grid=(0.0,))
+    return run_safety(log, seed=2, settings=settings)
+
+
+def test_not_estimable_when_the_interval_is_wider_than_the_share_of_the_logged_value():
+    narrow = Difference("p", 0.1, -0.1, 0.3, 5.0, logged_value=2.0)  # half-width 0.2 <= 0.2 x 2
+    wide = Difference("p", 0.1, -0.5, 0.7, 5.0, logged_value=2.0)
+    assert narrow.estimable and not wide.estimable
+    assert "not estimable from this history" in wide.describe()
+    assert Difference("p", 3.0, 0.5, 5.5, 5.0, logged_value=2.0).estimable  # clears zero: a claim stands
+    assert NOT_ESTIMABLE_SHARE == 0.2
+
+
+def test_evidence_is_saved_as_computed_and_draws_inside_the_page(result, tmp_path):
+    evidence = safety_evidence(result, population=2_000, seed=2)
+    saved = json.loads(write(evidence, tmp_path).read_text())
+    assert saved["verdict"] == ("GO" if result.go else "NO-GO")
+    assert saved["gate"]["mean"] == result.gate.mean and saved["gate"]["low"] == result.gate.low
+    assert [d["policy"] for d in saved["selection"]] == [d.policy for d in result.selection]
+    assert sum(saved["customers"].values()) == 2_000
+    assert saved["thin_cells"] <= saved["used_cells"]
+    for row in saved["treatments"]:  # only groups whose treatment changes
+        assert row["usual"] != row["proposed"] or abs(row["proposed_share"] - row["usual_share"]) > 0
+    figure = plt.figure(figsize=(11, 8.5))
+    draw_executive(figure, saved, simulated="ppo")
+    figure.canvas.draw()
+    page = figure.bbox
+    for text in figure.findobj(plt.Text):
+        if text.get_text() and text.get_visible():
+            box = text.get_window_extent()
+            assert box.x0 >= page.x0 - 1 and box.x1 <= page.x1 + 1, text.get_text()[:60]
+            assert box.y0 >= page.y0 - 1 and box.y1 <= page.y1 + 1, text.get_text()[:60]
+    plt.close(figure)
