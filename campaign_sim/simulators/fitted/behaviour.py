@@ -51,8 +51,8 @@ def logged_allowed(frame: pl.DataFrame, config: CampaignConfig, actions: np.ndar
         .to_numpy()
     )
     ok[recent >= limits.max_contacts, 1:] = False
+    ok[:, 0] = False  # channel "none" is the single flat action 0, whatever the discount and copy
     allowed = np.repeat(np.repeat(ok, k, axis=1)[:, None, :], d, axis=1).reshape(frame.height, -1)
-    allowed[:, :k] = False  # channel "none" is the single action 0
     allowed[:, 0] = True
     allowed[np.arange(frame.height), actions] = True
     return allowed

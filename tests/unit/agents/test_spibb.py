@@ -10,12 +10,15 @@ from campaign_sim.agents.policy import flat_masks, sample_actions
 from campaign_sim.agents.spibb import BehaviourPolicy, SpibbPolicy, spibb_projection, value_table
 from campaign_sim.core.seeding import key_from
 from campaign_sim.data import schema as S
+from campaign_sim.data.bandit import flat_action_index
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.log import load_log
 from campaign_sim.ope.first_order import first_order_gain
+from campaign_sim.simulators.fitted.behaviour import logged_allowed
 from campaign_sim.simulators.fitted.fit import fit_world
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.generate import generate_log
+from campaign_sim.simulators.synthetic.logging_policy import business_as_usual
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
 from campaign_sim.workflows.safety import BASELINE, held_out, split_customers
 
@@ -132,3 +135,15 @@ def test_first_order_gain_is_exact_for_a_one_period_change():
     target = np.where(np.arange(2)[None, :] == 0, (action == 1).astype(float), 0.5)
     gain = first_order_gain(reward, propensity, target, np.ones((n, 2), dtype=bool))
     assert gain.low <= 0.5 <= gain.high and gain.high - gain.low < 0.05
+
+
+def test_logged_allowed_matches_the_logging_policy_allowed_set():
+    """A log drawn uniformly over the allowed actions records p = 1 / |allowed|: the allowed set
+    rebuilt from the log must have exactly that many actions at every row (one 'no contact')."""
+    truth = SyntheticWorld.create(seed=0)
+    uniform = business_as_usual(truth, explore=1.0, uniform=True)
+    frame = generate_log(truth, customers=300, periods=4, seed=8, policy=uniform).log
+    config = resolve_config(dataset="synthetic")
+    allowed = logged_allowed(frame, config, flat_action_index(frame, config))
+    expected = np.rint(1.0 / frame.get_column(S.PROPENSITY).to_numpy())
+    np.testing.assert_array_equal(allowed.sum(axis=1), expected)
