@@ -20,6 +20,7 @@ from campaign_sim.data import schema as S
 
 HIDDEN = 64
 EPOCHS = 20
+MIN_STEPS = 3_000  # small logs get more epochs: 20 epochs of a 25k-row log are only 120 steps
 BATCH = 4096
 
 
@@ -66,9 +67,12 @@ def fit_behaviour(
     train: np.ndarray,
     valid: np.ndarray,
     seed: int,
+    propensity: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Weights of the behaviour model (``behaviour.*`` tensors), best validation epoch kept. The
-    likelihood is over the actions allowed at each logged row, as the logging policy chose."""
+    likelihood is over the actions allowed at each logged row, as the logging policy chose.
+    When the log records ``propensity``, the model is also fitted to it (squared error of the
+    log-probability of the logged action: a recorded probability says far more than one draw)."""
     n_actions = allowed.shape[1]
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 0xB1])
@@ -81,11 +85,19 @@ def fit_behaviour(
     blocked = torch.from_numpy(np.where(allowed, 0.0, -1e9).astype(np.float32))
     cross_entropy = nn.CrossEntropyLoss()
 
+    recorded = None if propensity is None else torch.from_numpy(np.log(propensity).astype(np.float32))
+
     def loss_fn(logits: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-        return cross_entropy(logits + blocked[rows], ys[rows])
+        masked = logits + blocked[rows]
+        loss = cross_entropy(masked, ys[rows])
+        if recorded is not None:
+            logged = torch.log_softmax(masked, dim=1).gather(1, ys[rows][:, None])[:, 0]
+            loss = loss + ((logged - recorded[rows]) ** 2).mean()
+        return loss
 
     best, best_state = float("inf"), None
-    for _ in range(EPOCHS):
+    epochs = max(EPOCHS, -(-MIN_STEPS // max(1, -(-train.shape[0] // BATCH))))
+    for _ in range(epochs):
         order = train[rng.permutation(train.shape[0])]
         for start in range(0, order.shape[0], BATCH):
             batch = torch.from_numpy(order[start : start + BATCH])

@@ -168,6 +168,7 @@ def fit_world(
         train=split.train,
         valid=split.valid,
         seed=seed,
+        propensity=log.frame.get_column(S.PROPENSITY).to_numpy() if log.has_propensity else None,
     )
     population = shopper_population(log, actions, seed=seed)
     dynamic = [c for c in encoding.state if c]
