@@ -68,6 +68,32 @@ class SpibbPolicy(_CorePolicy):
         return spibb_projection(behaviour, values, thin & allowed, bounded=self.bounded)
 
 
+class MixturePolicy(_CorePolicy):
+    """(1 - ``share``) x the behaviour policy + ``share`` x ``policy``: a partial roll-out.
+
+    Conservative policy iteration (Kakade & Langford, ICML 2002): the first-order gain of a
+    mixture is ``share`` times the full change's, while the error of estimating it from the
+    logging policy's states shrinks with ``share`` squared. Deployed as "with probability
+    ``share`` act as ``policy``, else as usual"."""
+
+    def __init__(self, policy: SpibbPolicy, *, share: float, name: str) -> None:
+        self.policy, self.share, self.name = policy, share, name
+        self.world, self.shape, self.n_min = policy.world, policy.shape, policy.n_min
+
+    def attach(self, core) -> None:
+        super().attach(core)
+        self.policy.attach(core)
+
+    def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        core = self._core()
+        x = core.pool.rows(core.shopper)["x"]
+        return self.probs_at(x, self.world.raw_state(core.state), flat_masks(masks, self.shape))
+
+    def probs_at(self, x: np.ndarray, raw: dict[str, np.ndarray], allowed: np.ndarray) -> np.ndarray:
+        behaviour = self.world.behaviour_probs(x, raw, allowed)
+        return (1 - self.share) * behaviour + self.share * self.policy.probs_at(x, raw, allowed)
+
+
 def spibb_projection(
     behaviour: np.ndarray, values: np.ndarray, thin: np.ndarray, *, bounded: bool = True
 ) -> np.ndarray:

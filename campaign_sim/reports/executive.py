@@ -18,6 +18,7 @@ from campaign_sim.reports.style import PALETTE
 
 GO_COLOUR, NO_GO_COLOUR, MUTED = "#009E73", "#D55E00", "#777777"
 TABLE_ROWS = 8
+CHART_ROWS = 9  # candidates drawn: the best by lower bound among those the log can estimate
 
 
 def draw_executive(figure: plt.Figure, safety: dict[str, Any], *, simulated: str) -> None:
@@ -87,7 +88,8 @@ def _claim(safety: dict[str, Any]) -> str:
 
 def _interval_chart(ax: Axes, safety: dict[str, Any]) -> None:
     """Every candidate on the selection customers, and the gate; no point where not estimable."""
-    rows = [(d["policy"], d, "selection") for d in safety["selection"]]
+    ranked = sorted(safety["selection"], key=lambda d: (not d["estimable"], -d["low"]))
+    rows = [(d["policy"], d, "selection") for d in ranked[:CHART_ROWS]]
     if safety["candidate"] != "business-as-usual":
         rows.append((f"{safety['candidate']} (gate)", safety["gate"], "gate"))
     scale = max(abs(safety["gate"]["logged_value"]), 1e-9)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from campaign_sim.agents.spibb import BehaviourPolicy, SpibbPolicy, value_table
+from campaign_sim.agents.spibb import BehaviourPolicy, MixturePolicy, SpibbPolicy, value_table
 from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_index
 from campaign_sim.data.log import CampaignLog
@@ -35,6 +35,12 @@ PARTS = ("fit", "select", "gate")
 SHARES = (0.5, 0.25, 0.25)
 N_MIN_GRID = (25, 100, 400, 1_600)
 PESSIMISM_GRID = (0.0, 1.0)
+SHARE_GRID = (1.0, 0.5, 0.25)  # roll-out shares of a SPIBB policy (the rest: business-as-usual)
+# The first-order gain drops the change's effect on later states. Measured on an exploring
+# history (bench_safety), candidates whose mean |π/π_b - 1| over logged decisions was at most
+# 0.31 had their true gain inside the interval; at 0.77-1.29 it fell outside, on the wrong side
+# (-7 claimed for +1.6). Beyond this the gain is "not estimable" however narrow the interval.
+MAX_MOVED = 0.5
 BASELINE = "business-as-usual"
 # A 95% interval wider (half-width) than this share of the logged value per customer cannot tell
 # a launch-worthy change from noise: the gain is "not estimable from this history", no point shown.
@@ -47,6 +53,7 @@ class SafetySettings:
 
     n_min_grid: tuple[int, ...] = N_MIN_GRID
     pessimism_grid: tuple[float, ...] = PESSIMISM_GRID
+    share_grid: tuple[float, ...] = SHARE_GRID
 
 
 @dataclass(frozen=True)
@@ -59,18 +66,35 @@ class Difference:
     high: float
     max_ratio: float  # largest π/π_b over the scored decisions
     logged_value: float  # the logging policy's value per customer on the same customers
+    moved: float = 0.0  # mean |π/π_b − 1| over the scored decisions: how far from the log
 
     @property
     def clears_zero(self) -> bool:
         return bool(self.low > 0.0)
 
     @property
+    def near_log(self) -> bool:
+        """Close enough to the logging policy for the first-order estimate to hold."""
+        return bool(self.moved <= MAX_MOVED)
+
+    @property
     def estimable(self) -> bool:
         half = (self.high - self.low) / 2
-        return bool(self.clears_zero or half <= NOT_ESTIMABLE_SHARE * abs(self.logged_value))
+        narrow = half <= NOT_ESTIMABLE_SHARE * abs(self.logged_value)
+        return bool(self.near_log and (self.clears_zero or narrow))
+
+    @property
+    def go(self) -> bool:
+        return bool(self.clears_zero and self.near_log)
 
     def describe(self) -> str:
         """The interval as a user reads it, or why there is none."""
+        if not self.near_log:
+            return (
+                f"not estimable from this history (departs too far from the logged policy: mean "
+                f"|π/π_b − 1| = {self.moved:.2f} > {MAX_MOVED}; 95% interval {self.low:+.2f} to "
+                f"{self.high:+.2f})"
+            )
         if not self.estimable:
             return (
                 f"not estimable from this history (95% interval {self.low:+.2f} to {self.high:+.2f}, "
@@ -129,7 +153,7 @@ def split_customers(log: CampaignLog, *, seed: int) -> dict[str, CampaignLog]:
     return parts
 
 
-Policy = BehaviourPolicy | SpibbPolicy
+Policy = BehaviourPolicy | SpibbPolicy | MixturePolicy
 
 
 def candidates(
@@ -141,7 +165,10 @@ def candidates(
         values = value_table(world, frame, pessimism=pessimism, seed=seed)
         for n_min in settings.n_min_grid:
             name = f"spibb N∧={n_min} λ={pessimism:g}"
-            out[name] = SpibbPolicy(world, values, n_min=n_min, name=name)
+            spibb = SpibbPolicy(world, values, n_min=n_min, name=name)
+            for share in settings.share_grid:
+                label = name if share == 1.0 else f"{name} at {share:.0%}"
+                out[label] = spibb if share == 1.0 else MixturePolicy(spibb, share=share, name=label)
     return out
 
 
@@ -196,7 +223,7 @@ def held_out(log: CampaignLog, world: FittedWorld) -> HeldOutLog:
 def score(name: str, policy: Policy, log: HeldOutLog) -> Difference:
     """``policy``'s first-order gain over the logging policy on ``log``'s customers."""
     gain = log.gain(policy)
-    values = (gain.mean, gain.low, gain.high, gain.max_ratio, log.logged_value)
+    values = (gain.mean, gain.low, gain.high, gain.max_ratio, log.logged_value, gain.moved_share)
     return Difference(name, *(float(v) for v in values))
 
 
@@ -208,18 +235,19 @@ def run_safety(log: CampaignLog, *, seed: int, settings: SafetySettings | None =
     policies = candidates(world, parts["fit"].frame, settings, seed=seed)
     selection_log = held_out(parts["select"], world)
     scored = [score(name, p, selection_log) for name, p in policies.items() if name != BASELINE]
-    best = max(scored, key=lambda d: d.low)
-    if best.low <= 0.0:  # nothing clears business-as-usual on the selection customers
+    # only candidates close enough to the log for their estimate to hold can be chosen
+    best = max(scored, key=lambda d: d.low if d.near_log else -np.inf)
+    if not best.go:  # nothing clears business-as-usual on the selection customers
         candidate, gate = BASELINE, Difference(BASELINE, 0.0, 0.0, 0.0, 1.0, selection_log.logged_value)
     else:
         candidate = best.policy
         gate = score(candidate, policies[candidate], held_out(parts["gate"], world))
     customers = {name: part.frame.get_column(S.CUSTOMER_ID).n_unique() for name, part in parts.items()}
-    recommended = candidate if gate.clears_zero else BASELINE
+    recommended = candidate if gate.go else BASELINE
     return SafetyResult(
         recommended,
         candidate,
-        gate.clears_zero,
+        gate.go,
         gate,
         tuple(scored),
         customers,
