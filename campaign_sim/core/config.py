@@ -55,6 +55,8 @@ class Economics:
 
     margin: float = 0.4
     contact_cost: dict[str, float] = field(default_factory=lambda: dict(TYPICAL_CONTACT_COST))
+    # what one conversion is worth when the log has no revenue column (revenue = conversion x it)
+    value_per_conversion: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ class DataMapping:
     propensity: str | float | None = "propensity"
     treatment: Treatment | None = None
     recommendation: Recommendation | None = None
+    # text outcome values (compared stripped, case-insensitive) -> 1 / 0, beside yes/no, true/false, y/n
+    outcome_values: dict[str, float] = field(default_factory=dict)
 
     def source(self, canonical: str) -> str:
         """Source column of a canonical column (the same name unless mapped)."""
@@ -277,8 +281,15 @@ def _economics(table: TomlTable, actions: ActionSpace) -> Economics:
     if costs_table.has(NO_CONTACT):
         costs_table.value(NO_CONTACT, float, check=lambda c: c == 0, expected="0 (no contact is free)")
     costs_table.finish()
+    value = table.value(
+        "value_per_conversion",
+        float,
+        default=None,
+        check=lambda v: v > 0 and math.isfinite(v),
+        expected="the value of one conversion > 0 (used when the log has no revenue column)",
+    )
     table.finish()
-    return Economics(margin, costs)
+    return Economics(margin, costs, value)
 
 
 def _constraints(table: TomlTable) -> Constraints:
@@ -312,7 +323,8 @@ def _data(table: TomlTable, actions: ActionSpace) -> DataMapping:
     period = table.value("period", str, default="period")
     features = table.str_list("features", default=[], non_empty=False)
     categorical = table.str_list("categorical", default=[], non_empty=False)
-    unknown = [c for c in categorical if c not in features]
+    # patterns (V*) are matched against the file's columns when it is read
+    unknown = [c for c in categorical if features and c not in features and not _is_pattern(c)]
     if unknown:
         raise table.fail("categorical", f"expected names listed in data.features, got {unknown}")
     rename = _string_map(table.table("rename", required=False))
@@ -327,6 +339,14 @@ def _data(table: TomlTable, actions: ActionSpace) -> DataMapping:
         check=lambda p: isinstance(p, str) or 0 < p <= 1,
         expected='a column name, "" for none, or a constant in (0, 1]',
     )
+    words = table.table("outcome_values", required=False)
+    outcome_values = {
+        key.strip().lower(): float(
+            words.value(key, (int, float), check=lambda v: v in (0, 1), expected="1 or 0")
+        )
+        for key in list(words.data)
+    }
+    words.finish()
     treatment = _treatment(table.table("treatment"), actions) if table.has("treatment") else None
     recommendation = None
     if table.has("recommendation"):
@@ -345,6 +365,7 @@ def _data(table: TomlTable, actions: ActionSpace) -> DataMapping:
         propensity or None,
         treatment,
         recommendation,
+        outcome_values,
     )
 
 
@@ -401,6 +422,10 @@ def _string_map(table: TomlTable) -> dict[str, str]:
     return result
 
 
+def _is_pattern(name: str) -> bool:
+    return any(ch in name for ch in "*?[")
+
+
 def _is_fraction(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1
 
@@ -418,6 +443,7 @@ def config_to_dict(config: CampaignConfig) -> dict[str, Any]:
         "categorical": list(data.categorical),
         "rename": dict(data.rename),
         "columns": dict(data.columns),
+        "outcome_values": dict(data.outcome_values),
     }
     for key in ("customer_id", "period", "propensity"):  # "" = the log has no such column
         data_doc[key] = "" if getattr(data, key) is None else getattr(data, key)
@@ -452,7 +478,13 @@ def config_to_dict(config: CampaignConfig) -> dict[str, Any]:
                 "copy_library": actions.copy_library,
             }
         ),
-        "economics": {"margin": config.economics.margin, "contact_cost": dict(config.economics.contact_cost)},
+        "economics": _drop_none(
+            {
+                "margin": config.economics.margin,
+                "contact_cost": dict(config.economics.contact_cost),
+                "value_per_conversion": config.economics.value_per_conversion,
+            }
+        ),
         "constraints": _drop_none(vars(config.constraints).copy()),
         "data": data_doc,
         "world": {**vars(config.world), "hidden": list(config.world.hidden)},

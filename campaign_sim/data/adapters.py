@@ -19,6 +19,8 @@ from campaign_sim.data import schema as S
 from campaign_sim.data.validation import Check
 
 TREATMENT = "__treatment"  # the raw treatment value, kept until validation has run
+RAW = "__raw_"  # prefix of raw text outcomes, kept until validation has run
+OUTCOME_WORDS = {"yes": 1.0, "no": 0.0, "true": 1.0, "false": 0.0, "y": 1.0, "n": 0.0, "1": 1.0, "0": 0.0}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,9 @@ class Mapping:
         return tuple(f for f in self.features if f not in self.categorical)
 
 
-def build_mapping(mapping: DataMapping, schema: pl.Schema, *, file: str) -> Mapping:
+def build_mapping(
+    mapping: DataMapping, schema: pl.Schema, *, file: str, value_per_conversion: float | None = None
+) -> Mapping:
     """Expressions mapping a file with columns ``schema`` onto the canonical schema.
 
     With no ``data.features`` configured, every column the mapping does not use is a
@@ -79,6 +83,8 @@ def build_mapping(mapping: DataMapping, schema: pl.Schema, *, file: str) -> Mapp
         take(S.CLICK, rec.reward, "data.recommendation.reward")
     else:
         checks += _campaign_columns(mapping, present, take, exprs, labels)
+        checks += _outcome_words(mapping, schema, exprs, labels, file=file)
+        _revenue(mapping, exprs, value_per_conversion, file=file)
     _propensity(mapping, present, take, exprs)
 
     if mapping.features:
@@ -87,7 +93,9 @@ def build_mapping(mapping: DataMapping, schema: pl.Schema, *, file: str) -> Mapp
     else:
         used = {_source_of(label) for label in labels.values()}
         features = tuple(n for n in names if n not in used and n.strip() and not n.startswith("Unnamed"))
-        categorical = tuple(n for n in features if schema[n] in (pl.String, pl.Categorical))
+        text = tuple(n for n in features if schema[n] in (pl.String, pl.Categorical))
+        listed = _expand_features(mapping.categorical, features, file=file) if mapping.categorical else ()
+        categorical = tuple(dict.fromkeys([*text, *listed]))
     feature_names = []
     for source in features:
         name = mapping.feature_name(source)
@@ -106,8 +114,10 @@ def build_mapping(mapping: DataMapping, schema: pl.Schema, *, file: str) -> Mapp
 
 
 def _campaign_columns(mapping: DataMapping, present: set[str], take, exprs, labels) -> list[Check]:
-    for outcome in (S.VISIT, S.CONVERSION, S.REVENUE):
+    for outcome in (S.VISIT, S.CONVERSION):
         take(outcome, mapping.source(outcome), f"the {outcome} outcome")
+    if mapping.source(S.REVENUE) in present or S.REVENUE in mapping.columns:
+        take(S.REVENUE, mapping.source(S.REVENUE), "the revenue outcome, or economics.value_per_conversion")
     unsubscribe = mapping.source(S.UNSUBSCRIBE)
     if unsubscribe in present or S.UNSUBSCRIBE in mapping.columns:
         take(S.UNSUBSCRIBE, unsubscribe, "data.columns.unsubscribe")
@@ -139,6 +149,56 @@ def _campaign_columns(mapping: DataMapping, present: set[str], take, exprs, labe
             f"one of {known} (data.treatment)",
         )
     ]
+
+
+def _outcome_words(
+    mapping: DataMapping, schema: pl.Schema, exprs: list[pl.Expr], labels: dict[str, str], *, file: str
+) -> list[Check]:
+    """Text outcomes (Yes/No, True/False, y/n, or data.outcome_values) as 1 / 0; any other text
+    is an error naming the row."""
+    words = OUTCOME_WORDS | mapping.outcome_values
+    checks = []
+    for i, expr in enumerate(exprs):
+        name = expr.meta.output_name()
+        source = expr.meta.root_names()[0] if expr.meta.root_names() else None
+        if name not in (S.VISIT, S.CONVERSION, S.UNSUBSCRIBE) or schema.get(source) not in (
+            pl.String,
+            pl.Categorical,
+        ):
+            continue
+        raw = pl.col(source).cast(pl.String).str.strip_chars()
+        exprs[i] = (
+            raw.str.to_lowercase().replace_strict(words, default=None, return_dtype=pl.Float64).alias(name)
+        )
+        exprs.append(raw.alias(RAW + name))
+        labels[RAW + name] = source
+        known = pl.col(RAW + name).str.to_lowercase().is_in(list(words))
+        checks.append(
+            Check(
+                RAW + name,
+                pl.col(RAW + name).is_not_null() & ~known,
+                "unknown outcome value",
+                f"one of {sorted(words)} (any case; more in data.outcome_values)",
+            )
+        )
+    return checks
+
+
+def _revenue(
+    mapping: DataMapping, exprs: list[pl.Expr], value_per_conversion: float | None, *, file: str
+) -> None:
+    """Revenue = conversion x economics.value_per_conversion when the log has no revenue column."""
+    outputs = {e.meta.output_name(): e for e in exprs}
+    if S.REVENUE in outputs:
+        return
+    if value_per_conversion is None:
+        raise DataError(
+            "required column is missing",
+            file=file,
+            column=mapping.source(S.REVENUE),
+            expected="a revenue column, or economics.value_per_conversion (what one conversion is worth)",
+        )
+    exprs.append((outputs[S.CONVERSION].cast(pl.Float64) * value_per_conversion).alias(S.REVENUE))
 
 
 def _propensity(mapping: DataMapping, present: set[str], take, exprs: list[pl.Expr]) -> None:

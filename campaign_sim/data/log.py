@@ -10,7 +10,7 @@ import polars as pl
 from campaign_sim.core.config import CampaignConfig
 from campaign_sim.core.errors import DataError
 from campaign_sim.data import schema as S
-from campaign_sim.data.adapters import TREATMENT, Mapping, build_mapping
+from campaign_sim.data.adapters import RAW, TREATMENT, Mapping, build_mapping
 from campaign_sim.data.loaders import check_readable, collect, source_schema
 from campaign_sim.data.validation import (
     Check,
@@ -62,9 +62,12 @@ def load_log(path: str | Path, config: CampaignConfig) -> CampaignLog:
     path = check_readable(path)
     file = str(path)
     schema = source_schema(path)
-    mapping = build_mapping(config.data, schema, file=file)
+    mapping = build_mapping(
+        config.data, schema, file=file, value_per_conversion=config.economics.value_per_conversion
+    )
     floats = [mapping.labels.get(c, c) for c in _FINAL_DTYPES if c in mapping.labels]
-    floats = [f for f in floats if f in schema] + [mapping.labels[f] for f in mapping.numeric_features]
+    floats = [f for f in floats if f in schema and schema[f].is_numeric()]
+    floats += [mapping.labels[f] for f in mapping.numeric_features]
     frame = collect(path, lambda lf: lf.select(mapping.exprs), floats=floats)
     frame = validate_frame(frame, mapping, config, file=file)
     item_context = _item_context(path, config, frame) if config.data.kind == "recommendation" else None
@@ -89,7 +92,7 @@ def validate_frame(
     raise_first_failure(frame, checks, file=file, labels=mapping.labels)
     if mapping.has_customer_id:
         raise_on_duplicates(frame, file=file, labels=mapping.labels)
-    frame = frame.drop(TREATMENT, strict=False)
+    frame = frame.drop(TREATMENT, *(c for c in frame.columns if c.startswith(RAW)), strict=False)
     casts = [pl.col(c).cast(t) for c, t in _FINAL_DTYPES.items() if c in frame.columns]
     casts += [pl.col(c).cast(pl.String) for c in mapping.categorical]
     order = [s.name for s in specs if s.name in frame.columns] + list(mapping.features)
