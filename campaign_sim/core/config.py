@@ -1,6 +1,6 @@
 """Campaign config: TOML in, validated frozen dataclasses out, and back to TOML.
 
-Every error names the file and the dotted key. ``config_to_dict`` is the exact inverse of
+Every error names the file and the dotted key. ``config_writer.config_to_dict`` is the exact inverse of
 ``config_from_dict`` so a run's resolved config reloads to an equal object.
 """
 
@@ -11,8 +11,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomli_w
 
 from campaign_sim.core.errors import ConfigError
 from campaign_sim.core.rules_config import RuleSpec, parse_rules
@@ -76,6 +74,7 @@ class Arm:
     channel: str
     discount: float = 0.0
     copy: str | None = None
+    propensity: float | None = None  # the design's probability of this arm (randomised logs)
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,14 @@ class Treatment:
     column: str
     no_contact: str
     arms: dict[str, Arm]
+    no_contact_propensity: float | None = None
+
+    @property
+    def propensities(self) -> dict[str, float] | None:
+        """Treatment value -> design probability, when the config states them."""
+        if self.no_contact_propensity is None:
+            return None
+        return {self.no_contact: self.no_contact_propensity} | {v: a.propensity for v, a in self.arms.items()}
 
 
 @dataclass(frozen=True)
@@ -337,7 +344,7 @@ def _data(table: TomlTable, actions: ActionSpace) -> DataMapping:
         (str, float),
         default="propensity",
         check=lambda p: isinstance(p, str) or 0 < p <= 1,
-        expected='a column name, "" for none, or a constant in (0, 1]',
+        expected='a column name, "" for none, "arm_shares" (randomised logs), or a constant in (0, 1]',
     )
     words = table.table("outcome_values", required=False)
     outcome_values = {
@@ -371,7 +378,7 @@ def _data(table: TomlTable, actions: ActionSpace) -> DataMapping:
 
 def _treatment(table: TomlTable, actions: ActionSpace) -> Treatment:
     column = table.value("column", str, check=bool, expected="the treatment column's name")
-    no_contact = table.value("no_contact", str, expected="the treatment value meaning no contact")
+    no_contact = table.value("no_contact", str, expected="the treatment value meaning no contact").strip()
     arms_table = table.table("arms")
     arms: dict[str, Arm] = {}
     for value in list(arms_table.data):
@@ -396,13 +403,25 @@ def _treatment(table: TomlTable, actions: ActionSpace) -> Treatment:
             check=lambda c: c in actions.copies,
             expected=f"one of actions.copies {list(actions.copies)}",
         )
+        propensity = arm.value(
+            "propensity", float, default=None, check=_probability, expected="a probability in (0, 1]"
+        )
         arm.finish()
-        arms[value] = Arm(channel, discount, copy)
+        arms[value.strip()] = Arm(channel, discount, copy, propensity)  # log values are read stripped
     arms_table.finish()
     if no_contact in arms:
         raise table.fail("no_contact", f"'{no_contact}' is also listed under arms; list it once")
+    base = table.value(
+        "no_contact_propensity", float, default=None, check=_probability, expected="a probability in (0, 1]"
+    )
+    stated = [a.propensity is not None for a in arms.values()] + [base is not None]
+    if any(stated) and not all(stated):
+        raise table.fail(
+            "no_contact_propensity" if base is None else "arms",
+            "expected a propensity for every arm and no_contact_propensity, or none",
+        )
     table.finish()
-    return Treatment(column, no_contact, arms)
+    return Treatment(column, no_contact, arms, base)
 
 
 def _recommendation(table: TomlTable) -> Recommendation:
@@ -422,6 +441,10 @@ def _string_map(table: TomlTable) -> dict[str, str]:
     return result
 
 
+def _probability(value: float) -> bool:
+    return 0 < value <= 1
+
+
 def _is_pattern(name: str) -> bool:
     return any(ch in name for ch in "*?[")
 
@@ -432,70 +455,3 @@ def _is_fraction(value: Any) -> bool:
 
 def _non_negative(value: float) -> bool:
     return value >= 0 and math.isfinite(value)
-
-
-def config_to_dict(config: CampaignConfig) -> dict[str, Any]:
-    """The TOML document of ``config`` (``None`` values are omitted, as TOML has no null)."""
-    data = config.data
-    data_doc: dict[str, Any] = {
-        "kind": data.kind,
-        "features": list(data.features),
-        "categorical": list(data.categorical),
-        "rename": dict(data.rename),
-        "columns": dict(data.columns),
-        "outcome_values": dict(data.outcome_values),
-    }
-    for key in ("customer_id", "period", "propensity"):  # "" = the log has no such column
-        data_doc[key] = "" if getattr(data, key) is None else getattr(data, key)
-    if data.treatment is not None:
-        arms = {
-            value: _drop_none({"channel": arm.channel, "discount": arm.discount, "copy": arm.copy})
-            for value, arm in data.treatment.arms.items()
-        }
-        data_doc["treatment"] = {
-            "column": data.treatment.column,
-            "no_contact": data.treatment.no_contact,
-            "arms": arms,
-        }
-    if data.recommendation is not None:
-        rec = data.recommendation
-        data_doc["recommendation"] = _drop_none(
-            {
-                "item": rec.item,
-                "position": rec.position,
-                "reward": rec.reward,
-                "item_context": rec.item_context,
-            }
-        )
-    actions = config.actions
-    return {
-        "campaign": {"name": config.name, "seed": config.seed},
-        "actions": _drop_none(
-            {
-                "discounts": list(actions.discounts),
-                "channels": list(actions.channels),
-                "copies": list(actions.copies),
-                "copy_library": actions.copy_library,
-            }
-        ),
-        "economics": _drop_none(
-            {
-                "margin": config.economics.margin,
-                "contact_cost": dict(config.economics.contact_cost),
-                "value_per_conversion": config.economics.value_per_conversion,
-            }
-        ),
-        "constraints": _drop_none(vars(config.constraints).copy()),
-        "data": data_doc,
-        "world": {**vars(config.world), "hidden": list(config.world.hidden)},
-        "rules": {rule.name: rule.to_dict() for rule in config.rules},
-    }
-
-
-def config_to_toml(config: CampaignConfig) -> str:
-    """Serialise ``config`` to TOML text that ``load_config`` reads back to an equal config."""
-    return tomli_w.dumps(config_to_dict(config))
-
-
-def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in mapping.items() if v is not None}

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from campaign_sim.core.atomic import write_text_atomic
-from campaign_sim.core.config import CampaignConfig, config_to_toml, load_config
+from campaign_sim.core.config import CampaignConfig, load_config
+from campaign_sim.core.config_writer import config_to_toml
 from campaign_sim.core.errors import InputError
 
 CONFIG_FILE = "config.toml"

@@ -19,6 +19,7 @@ from campaign_sim.data import schema as S
 from campaign_sim.data.validation import Check
 
 TREATMENT = "__treatment"  # the raw treatment value, kept until validation has run
+ARM_SHARES = "arm_shares"  # data.propensity: each arm's share of the log (randomised logs)
 RAW = "__raw_"  # prefix of raw text outcomes, kept until validation has run
 OUTCOME_WORDS = {"yes": 1.0, "no": 0.0, "true": 1.0, "false": 0.0, "y": 1.0, "n": 0.0, "1": 1.0, "0": 0.0}
 
@@ -85,7 +86,7 @@ def build_mapping(
         checks += _campaign_columns(mapping, present, take, exprs, labels)
         checks += _outcome_words(mapping, schema, exprs, labels, file=file)
         _revenue(mapping, exprs, value_per_conversion, file=file)
-    _propensity(mapping, present, take, exprs)
+    _propensity(mapping, present, take, exprs, file=file)
 
     if mapping.features:
         features = _expand_features(mapping.features, names, file=file)
@@ -128,7 +129,7 @@ def _campaign_columns(mapping: DataMapping, present: set[str], take, exprs, labe
         return []
     if treatment.column not in present:
         take(TREATMENT, treatment.column, "data.treatment.column")
-    value = pl.col(treatment.column).cast(pl.String)
+    value = pl.col(treatment.column).cast(pl.String).str.strip_chars()  # " Mens" is "Mens"
     channels = {treatment.no_contact: NO_CONTACT} | {v: a.channel for v, a in treatment.arms.items()}
     discounts = {treatment.no_contact: 0.0} | {v: a.discount for v, a in treatment.arms.items()}
     copies = {v: a.copy for v, a in treatment.arms.items()}
@@ -140,7 +141,7 @@ def _campaign_columns(mapping: DataMapping, present: set[str], take, exprs, labe
     ]
     for canonical in (TREATMENT, S.CHANNEL, S.DISCOUNT, S.COPY_ID):
         labels[canonical] = treatment.column
-    known = [treatment.no_contact, *treatment.arms]
+    known = [treatment.no_contact, *treatment.arms]  # compared stripped, as the values are
     return [
         Check(
             TREATMENT,
@@ -201,9 +202,24 @@ def _revenue(
     exprs.append((outputs[S.CONVERSION].cast(pl.Float64) * value_per_conversion).alias(S.REVENUE))
 
 
-def _propensity(mapping: DataMapping, present: set[str], take, exprs: list[pl.Expr]) -> None:
-    propensity = mapping.propensity
-    if isinstance(propensity, float):
+def _propensity(mapping: DataMapping, present: set[str], take, exprs: list[pl.Expr], *, file: str) -> None:
+    propensity, treatment = mapping.propensity, mapping.treatment
+    if treatment is not None and (treatment.propensities or propensity == ARM_SHARES):
+        arm = pl.col(treatment.column).cast(pl.String).str.strip_chars()
+        by_arm = (
+            arm.replace_strict(treatment.propensities, default=None, return_dtype=pl.Float64)
+            if treatment.propensities
+            else pl.len().over(arm).cast(pl.Float64) / pl.len()
+        )
+        exprs.append(by_arm.alias(S.PROPENSITY))
+    elif propensity == ARM_SHARES:
+        raise DataError(
+            "propensities from arm shares need a treatment column",
+            file=file,
+            column="data.propensity",
+            expected="a [data.treatment] table, a propensity column, or a constant",
+        )
+    elif isinstance(propensity, float):
         exprs.append(pl.lit(propensity, dtype=pl.Float64).alias(S.PROPENSITY))
     elif isinstance(propensity, str) and (propensity in present or propensity != S.PROPENSITY):
         take(S.PROPENSITY, propensity, "data.propensity")

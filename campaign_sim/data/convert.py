@@ -6,7 +6,8 @@ import dataclasses
 from pathlib import Path
 
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
-from campaign_sim.core.config import DataMapping, Recommendation, config_to_toml
+from campaign_sim.core.config import DataMapping, Recommendation
+from campaign_sim.core.config_writer import config_to_toml
 from campaign_sim.core.errors import InputError
 from campaign_sim.data import schema as S
 from campaign_sim.data.loaders import SUFFIXES, write_table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import polars as pl
 from campaign_sim.core.config import CampaignConfig
 from campaign_sim.core.errors import DataError
 from campaign_sim.data import schema as S
-from campaign_sim.data.adapters import RAW, TREATMENT, Mapping, build_mapping
+from campaign_sim.data.adapters import ARM_SHARES, RAW, TREATMENT, Mapping, build_mapping
 from campaign_sim.data.loaders import check_readable, collect, source_schema
 from campaign_sim.data.validation import (
     Check,
@@ -70,6 +71,17 @@ def load_log(path: str | Path, config: CampaignConfig) -> CampaignLog:
     floats += [mapping.labels[f] for f in mapping.numeric_features]
     frame = collect(path, lambda lf: lf.select(mapping.exprs), floats=floats)
     frame = validate_frame(frame, mapping, config, file=file)
+    if config.data.propensity == ARM_SHARES and config.data.treatment is not None:
+        shares = (
+            frame.group_by(S.CHANNEL, S.DISCOUNT, S.COPY_ID)
+            .agg(pl.col(S.PROPENSITY).first())
+            .sort(S.PROPENSITY)
+        )
+        warnings.warn(
+            "propensities estimated from the arm shares of the log: "
+            + ", ".join(f"{c} {d:.0%} {k or '-'} {p:.3f}" for c, d, k, p in shares.iter_rows()),
+            stacklevel=2,
+        )
     item_context = _item_context(path, config, frame) if config.data.kind == "recommendation" else None
     return CampaignLog(
         frame, config.data.kind, file, mapping.features, mapping.categorical, config, item_context

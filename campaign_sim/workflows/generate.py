@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from campaign_sim.core.atomic import write_text_atomic
-from campaign_sim.core.config import config_to_toml
+from campaign_sim.core.config_writer import config_to_toml
 from campaign_sim.core.errors import InputError
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.simulators.synthetic.generate import (

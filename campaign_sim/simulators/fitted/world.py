@@ -18,7 +18,8 @@ import polars as pl
 from safetensors.numpy import load_file, save_file
 
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
-from campaign_sim.core.config import CampaignConfig, config_from_text, config_to_toml
+from campaign_sim.core.config import CampaignConfig, config_from_text
+from campaign_sim.core.config_writer import config_to_toml
 from campaign_sim.core.errors import InputError
 from campaign_sim.simulators.fitted.behaviour import behaviour_probs
 from campaign_sim.simulators.fitted.encoding import Encoding

@@ -8,9 +8,9 @@ from campaign_sim.core.config import (
     CampaignConfig,
     config_from_dict,
     config_from_text,
-    config_to_toml,
     load_config,
 )
+from campaign_sim.core.config_writer import config_to_toml
 from campaign_sim.core.errors import ConfigError
 from campaign_sim.data.datasets import PRESETS, preset_text
 

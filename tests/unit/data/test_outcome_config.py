@@ -6,7 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from campaign_sim.core.config import config_from_text, config_to_toml
+from campaign_sim.core.config import config_from_text
+from campaign_sim.core.config_writer import config_to_toml
 from campaign_sim.core.errors import ConfigError, DataError
 from campaign_sim.data.log import load_log
 
@@ -100,3 +101,27 @@ def test_no_revenue_and_no_value_is_one_clear_error(tmp_path):
     text = MAILING.replace("value_per_conversion = 12.5\n", "")
     with pytest.raises(DataError, match=r"column 'revenue'.*economics.value_per_conversion"):
         load_log(path, config_from_text(text, source="mailing.toml"))
+
+
+def test_propensities_per_arm_from_config_or_from_arm_shares(tmp_path):
+    path = tmp_path / "mailing.csv"
+    frame = mailing(rows=300).with_columns(pl.col("arm").replace({"a": " a"}))  # a leading space
+    frame.write_csv(path)
+    stated = MAILING.replace("propensity = 0.2\n", "").replace(
+        'no_contact = "control"', 'no_contact = "control"\nno_contact_propensity = 0.556'
+    )
+    stated = stated.replace('copy = "a"', 'copy = "a"\npropensity = 0.222').replace(
+        'copy = "b"', 'copy = "b"\npropensity = 0.222'
+    )
+    log = load_log(path, config_from_text(stated, source="mailing.toml"))
+    arm = frame.get_column("arm").str.strip_chars()
+    expected = arm.replace_strict({"control": 0.556, "a": 0.222, "b": 0.222}, return_dtype=pl.Float64)
+    np.testing.assert_allclose(log.frame.get_column("propensity").to_numpy(), expected.to_numpy())
+    shares = MAILING.replace("propensity = 0.2", 'propensity = "arm_shares"')
+    with pytest.warns(UserWarning, match="propensities estimated from the arm shares"):
+        log = load_log(path, config_from_text(shares, source="mailing.toml"))
+    counts = arm.value_counts()
+    share = dict(zip(counts.get_column("arm"), counts.get_column("count") / 300, strict=True))
+    np.testing.assert_allclose(log.frame.get_column("propensity").to_numpy(), [share[a] for a in arm])
+    with pytest.raises(ConfigError, match=r"data.treatment.no_contact_propensity"):
+        config_from_text(stated.replace("no_contact_propensity = 0.556\n", ""), source="mailing.toml")
