@@ -73,6 +73,10 @@ def root(
     ] = False,
 ) -> None:
     """campaign-sim: who gets which discount, through which channel, with which copy."""
+    import warnings
+
+    # a warning a command raises reads as one "warning: ..." line, without Python's source echo
+    warnings.formatwarning = lambda message, *_args, **_kw: f"warning: {message}\n"
 
 
 @app.command()

@@ -67,6 +67,7 @@ class Difference:
     max_ratio: float  # largest π/π_b over the scored decisions
     logged_value: float  # the logging policy's value per customer on the same customers
     moved: float = 0.0  # mean |π/π_b − 1| over the scored decisions: how far from the log
+    single_period: bool = False  # one decision per customer: the first-order gain is exact IPS
 
     @property
     def clears_zero(self) -> bool:
@@ -74,8 +75,9 @@ class Difference:
 
     @property
     def near_log(self) -> bool:
-        """Close enough to the logging policy for the first-order estimate to hold."""
-        return bool(self.moved <= MAX_MOVED)
+        """Close enough to the logging policy for the first-order estimate to hold (any policy
+        of a single-period log: there are no later states to miss)."""
+        return bool(self.single_period or self.moved <= MAX_MOVED)
 
     @property
     def estimable(self) -> bool:
@@ -224,7 +226,7 @@ def score(name: str, policy: Policy, log: HeldOutLog) -> Difference:
     """``policy``'s first-order gain over the logging policy on ``log``'s customers."""
     gain = log.gain(policy)
     values = (gain.mean, gain.low, gain.high, gain.max_ratio, log.logged_value, gain.moved_share)
-    return Difference(name, *(float(v) for v in values))
+    return Difference(name, *(float(v) for v in values), single_period=log.reward.shape[1] == 1)
 
 
 def run_safety(log: CampaignLog, *, seed: int, settings: SafetySettings | None = None) -> SafetyResult:

@@ -104,7 +104,7 @@ def treatments(result: SafetyResult, proposal: str, *, seed: int) -> list[Treatm
     whose treatment changes."""
     world, frame = result.fit_world, result.fit_log.frame
     config = world.config
-    labels = flat_action_labels(config)
+    labels = ["no contact", *flat_action_labels(config)[1:]]  # flat 0 is "none", whatever its copy
     x = world.encoding.shopper_matrix(frame)
     raw = {c: frame.get_column(c).cast(pl.Float64).to_numpy() for c in world.encoding.state}
     allowed = logged_allowed(frame, config, flat_action_index(frame, config))
