@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 
 import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
 import pytest
 
+from campaign_sim.agents.spibb import MixturePolicy, SpibbPolicy
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.log import load_log
 from campaign_sim.reports.executive import draw_executive
 from campaign_sim.simulators.synthetic.generate import generate_log
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
-from campaign_sim.workflows.safety import NOT_ESTIMABLE_SHARE, Difference, SafetySettings, run_safety
+from campaign_sim.workflows.safety import (
+    MAX_MOVED,
+    NOT_ESTIMABLE_SHARE,
+    Difference,
+    SafetySettings,
+    run_safety,
+)
 from campaign_sim.workflows.safety_evidence import safety_evidence, write
 
 FAST = ["world.ensemble=2", "world.max_epochs=3", "world.hidden=[32]"]
@@ -35,6 +44,31 @@ def test_not_estimable_when_the_interval_is_wider_than_the_share_of_the_logged_v
     assert "not estimable from this history" in wide.describe()
     assert Difference("p", 3.0, 0.5, 5.5, 5.0, logged_value=2.0).estimable  # clears zero: a claim stands
     assert NOT_ESTIMABLE_SHARE == 0.2
+
+
+def test_far_moves_are_not_estimable_on_multi_period_logs_only():
+    """The first-order gain misses a change's effect on later states: beyond MAX_MOVED it is no
+    claim, narrow or not; a single-period log has no later states, so there it stands."""
+    far = Difference("p", 0.5, 0.2, 0.8, 5.0, logged_value=2.0, moved=MAX_MOVED + 0.1)
+    assert not far.estimable and not far.go and "departs too far" in far.describe()
+    single = Difference("p", 0.5, 0.2, 0.8, 5.0, logged_value=2.0, moved=MAX_MOVED + 0.1, single_period=True)
+    assert single.estimable and single.go
+
+
+def test_a_mixture_deploys_its_share_of_the_policy(result):
+    spibb = next(p for name, p in result.policies.items() if isinstance(p, SpibbPolicy))
+    mixture = MixturePolicy(spibb, share=0.25, name="m")
+    frame = result.fit_log.frame.head(500)
+    world = result.fit_world
+    x = world.encoding.shopper_matrix(frame)
+    raw = {c: frame.get_column(c).cast(pl.Float64).to_numpy() for c in world.encoding.state}
+    allowed = np.ones((500, world.config.actions.n_actions), dtype=bool)
+    behaviour = world.behaviour_probs(x, raw, allowed)
+    np.testing.assert_allclose(
+        mixture.probs_at(x, raw, allowed),
+        0.75 * behaviour + 0.25 * spibb.probs_at(x, raw, allowed),
+        atol=1e-12,
+    )
 
 
 def test_evidence_is_saved_as_computed_and_draws_inside_the_page(result, tmp_path):
