@@ -40,7 +40,10 @@ class FitSummary:
 
     def lines(self) -> list[str]:
         out = [f"fitted world written to {self.world_dir} in {self.seconds:.1f} s"]
+        outcomes = self.fidelity.get("outcomes", [S.VISIT, S.CONVERSION, S.REVENUE])
         for name, head in self.fidelity["heads"].items():
+            if name.startswith(S.CONVERSION) and S.CONVERSION not in outcomes:
+                continue  # the log's one outcome is the visit head
             line = (
                 f"  {name:<23} log-loss {head['log_loss']:.4f} (constant {head['baseline_log_loss']:.4f}"
                 f"{', truth ' + format(head['true_log_loss'], '.4f') if 'true_log_loss' in head else ''})"
@@ -48,10 +51,10 @@ class FitSummary:
             )
             out.append(line)
         arms = [a for a in self.fidelity["arms"] if a["rows"] >= MIN_SUPPORT]
-        inside = sum(a[o]["inside"] for a in arms for o in (S.VISIT, S.CONVERSION, S.REVENUE))
+        inside = sum(a[o]["inside"] for a in arms for o in outcomes)
         out.append(
-            f"  per-arm KPIs (arms with >= {MIN_SUPPORT} held-out rows) inside the observed 95% "
-            f"interval: {inside} of {3 * len(arms)}"
+            f"  per-arm KPIs (arms with >= {MIN_SUPPORT} held-out rows; {', '.join(outcomes)}) inside the "
+            f"observed 95% interval: {inside} of {len(outcomes) * len(arms)}"
         )
         support = self.fidelity["support"]
         out.append(
@@ -104,6 +107,7 @@ def run_fit(
     report = held_out_fidelity(result, log, world=world, truth=_truth_beside(log))
     report["assumptions"] = world.metadata["assumptions"]
     report["population"] = world.metadata["population"]
+    report["outcomes"] = distinct_outcomes(log.frame)
     world.metadata["fidelity"] = {
         name: {k: v for k, v in head.items() if k != "calibration"} for name, head in report["heads"].items()
     }
@@ -111,6 +115,18 @@ def run_fit(
     write_text_atomic(run.world / "fidelity.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
     save_png(fidelity_figure(report), run.world / "fidelity.png")
     return FitSummary(run.world, report, result.seconds, [str(w.message) for w in caught])
+
+
+def distinct_outcomes(frame: pl.DataFrame) -> list[str]:
+    """The outcomes the log tells apart: one outcome mapped to visit and conversion counts once,
+    and revenue only when it is more than conversion x a constant (value_per_conversion)."""
+    out = [S.VISIT]
+    if not frame.get_column(S.CONVERSION).equals(frame.get_column(S.VISIT)):
+        out.append(S.CONVERSION)
+    revenue = frame.filter(pl.col(S.CONVERSION) > 0).get_column(S.REVENUE)
+    if revenue.n_unique() > 1:
+        out.append(S.REVENUE)
+    return out
 
 
 def held_out_fidelity(

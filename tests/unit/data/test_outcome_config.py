@@ -10,6 +10,7 @@ from campaign_sim.core.config import config_from_text
 from campaign_sim.core.config_writer import config_to_toml
 from campaign_sim.core.errors import ConfigError, DataError
 from campaign_sim.data.log import load_log
+from campaign_sim.workflows.fit import distinct_outcomes
 
 MAILING = """
 [actions]
@@ -125,3 +126,15 @@ def test_propensities_per_arm_from_config_or_from_arm_shares(tmp_path):
     np.testing.assert_allclose(log.frame.get_column("propensity").to_numpy(), [share[a] for a in arm])
     with pytest.raises(ConfigError, match=r"data.treatment.no_contact_propensity"):
         config_from_text(stated.replace("no_contact_propensity = 0.556\n", ""), source="mailing.toml")
+
+
+def test_a_single_outcome_is_counted_once(tmp_path):
+    path = tmp_path / "mailing.csv"
+    mailing().write_csv(path)
+    log = load_log(path, config_from_text(MAILING, source="mailing.toml"))
+    assert distinct_outcomes(log.frame) == ["visit"]
+    richer = log.frame.with_columns(
+        conversion=pl.col("visit") * (pl.col("V2") > 0).cast(pl.Int8),
+        revenue=pl.col("visit") * (pl.col("V2") > 0) * (10 + pl.col("V2").abs()),
+    )
+    assert distinct_outcomes(richer) == ["visit", "conversion", "revenue"]
