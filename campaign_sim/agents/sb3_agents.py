@@ -22,6 +22,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecMonitor
 
 from campaign_sim.agents.policy import flat_masks, greedy, masked_normalise
+from campaign_sim.agents.safe_load import safe_objects
 from campaign_sim.envs.sb3_vec_env import CampaignVecEnv
 from campaign_sim.simulators.interface import World
 
@@ -145,9 +146,10 @@ def build_model(settings: TrainSettings, env: VecEnv, *, tensorboard: Path | Non
 
 
 def load_model(algo: str, path: str | Path) -> BaseAlgorithm:
-    """An agent saved by ``BaseAlgorithm.save`` (a run's own output: SB3 zips hold pickles)."""
+    """An agent saved by ``BaseAlgorithm.save``, loaded without unpickling anything from it
+    (``safe_load``: a received run directory must not run code)."""
     cls = MaskedDQN if algo == "dqn" else CLASSES[algo]
-    return cls.load(str(path), device="cpu")
+    return cls.load(str(path), device="cpu", custom_objects=safe_objects(Path(path), cls))
 
 
 class SB3Policy:
