@@ -125,4 +125,5 @@ REBUILT: dict[str, Rebuild] = {
     "_last_original_obs": lambda item, cls, path: None,
     "ep_info_buffer": lambda item, cls, path: deque(maxlen=100),
     "ep_success_buffer": lambda item, cls, path: deque(maxlen=100),
+    "_explore_rng": lambda item, cls, path: None,  # MaskedDQN reseeds it from the agent's seed
 }

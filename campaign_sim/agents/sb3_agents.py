@@ -99,6 +99,9 @@ class FlatActionVecEnv(VecEnvWrapper):
 class MaskedDQN(DQN):
     """DQN whose exploration and greedy choices stay inside the environment's action mask."""
 
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_explore_rng"]  # a Generator would be pickled
+
     def _sample_action(self, learning_starts: int, action_noise=None, n_envs: int = 1):
         allowed = self.env.action_masks()
         if getattr(self, "_explore_rng", None) is None:  # seeded by the agent's seed, not numpy's global
