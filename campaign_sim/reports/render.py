@@ -82,7 +82,9 @@ def _page(number: int, summary: dict[str, Any]) -> plt.Figure:
 def _text(
     figure: plt.Figure, lines: list[str], *, top: float = 0.89, left: float = 0.05, size: float = 9.5
 ) -> None:
-    wrapped = [w for line in lines for w in (textwrap.wrap(line, 150, subsequent_indent="    ") or [""])]
+    # characters that fit the page: DejaVu Sans Mono advances 0.6 em; keep a margin on the right
+    width = int((PAGE[0] * (0.97 - left)) * 72 / (0.6 * size))
+    wrapped = [w for line in lines for w in (textwrap.wrap(line, width, subsequent_indent="    ") or [""])]
     figure.text(
         left, top, "\n".join(wrapped), fontsize=size, va="top", family="DejaVu Sans Mono", linespacing=1.45
     )

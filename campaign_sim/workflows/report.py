@@ -21,7 +21,7 @@ from campaign_sim.agents.sb3_agents import ALGORITHMS, SB3Policy, load_model
 from campaign_sim.core.errors import InputError
 from campaign_sim.core.runs import RunDir
 from campaign_sim.data.log import CampaignLog, load_log
-from campaign_sim.envs.worlds import ObservedThrough, settings_from
+from campaign_sim.envs.worlds import ObservedThrough, resolve_world, settings_from
 from campaign_sim.ope.gate import MIN_GAIN
 from campaign_sim.reports.render import render_report
 from campaign_sim.simulators.fitted.world import FittedWorld
@@ -74,6 +74,16 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
     offpolicy = _offpolicy(run, world, log, recommended, config, seed=seed) if log is not None else None
     safety = _read_json(run.safety / "safety.json")
     verdict = _verdict(evaluation, recommended, offpolicy)
+    if world is not None and log is None:  # a GO never stands on evidence that could not be read
+        verdict = {
+            **verdict,
+            "verdict": "NO-GO",
+            "reasons": [
+                f"the log this world was fitted from ({world.metadata.get('source')}) cannot be read: "
+                "without the off-policy check on it the verdict cannot be GO",
+                *verdict["reasons"],
+            ],
+        }
     return {
         "title": run.root.name,
         "seed": seed,
@@ -314,7 +324,10 @@ def _strategy(
     """Replay both policies on the same shoppers; record actions by profile and spend by period."""
     config = run.load_config()
     truth = true_world_of(world) if world is not None else None
-    where = ObservedThrough(truth, world) if truth is not None else world
+    if world is None:  # trained in the built-in synthetic world, as `train` resolves it
+        where = resolve_world(None, seed=evaluation.get("world_seed", 0))[0]
+    else:
+        where = ObservedThrough(truth, world) if truth is not None else world
     core = make_core(where, STRATEGY_SHOPPERS, world_seed=seed, pessimism=0.0)
     labels = [
         f"{c} | {d:.0%}" if c != "none" else "no contact" for d in where.discounts for c in where.channels

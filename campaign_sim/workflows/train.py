@@ -98,6 +98,7 @@ def run_train(request: TrainRequest, *, progress: Callable[[str], Progress] | No
             agents.setdefault(algo, []).append(SB3Policy(trained.model, name=algo, shape=shape))
     evaluation: dict[str, Any] = {
         "trained_in": request.world,
+        "world_seed": request.seed,  # the built-in synthetic world is created with it
         "fitted": fitted,
         "shoppers": request.eval_shoppers,
         "seeds": request.seeds,

@@ -6,6 +6,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -174,7 +175,8 @@ def fit_world(
     dynamic = [c for c in encoding.state if c]
     assumptions = notes + _dynamics_assumptions(log, dynamic)
     metadata = {
-        "source": log.source,
+        # resolved: a report read from another directory must find the same log
+        "source": str(Path(log.source).resolve()) if Path(log.source).is_file() else log.source,
         "rows": log.frame.height,
         "seed": seed,
         "split_rows": {"train": len(split.train), "valid": len(split.valid), "test": len(split.test)},

@@ -71,3 +71,22 @@ def test_the_off_policy_gate_can_veto_a_simulated_go():
     vetoed = _verdict(evaluation, "ppo", gate("NO-GO", -0.05))
     assert vetoed["verdict"] == "NO-GO" and any("effective sample size" in r for r in vetoed["reasons"])
     assert "launch gate" in vetoed["basis"]
+
+
+def test_a_run_trained_in_the_synthetic_world_gets_a_report(tmp_path):
+    """Issue 27: `report` exited 1 on any run trained in the built-in world (no fitted world)."""
+    from campaign_sim.workflows.report import run_report
+    from campaign_sim.workflows.train import TrainRequest, run_train
+
+    request = TrainRequest(
+        world="synthetic",
+        out=tmp_path / "run",
+        algos=("ppo",),
+        timesteps=1_000,
+        seeds=1,
+        n_envs=64,
+        eval_shoppers=200,
+    )
+    run_train(request)
+    paths = run_report(tmp_path / "run", seed=0)
+    assert paths["pdf"].stat().st_size > 0 and paths["summary"].exists()
