@@ -24,7 +24,7 @@ CHART_ROWS = 9  # candidates drawn: the best by lower bound among those the log 
 def draw_executive(figure: plt.Figure, safety: dict[str, Any], *, simulated: str) -> None:
     """Draw the page on ``figure`` (already titled); ``simulated`` names the best simulated agent."""
     go = safety["verdict"] == "GO"
-    headline = f"GO: launch {safety['recommended']}" if go else "NO-GO: keep business-as-usual"
+    headline = "GO: launch the changes below" if go else "NO-GO: keep business-as-usual"
     figure.text(0.05, 0.855, headline, fontsize=22, weight="bold", color=GO_COLOUR if go else NO_GO_COLOUR)
     _wrapped(figure, 0.05, 0.815, _claim(safety), width=108, size=12.5)
     c = safety["customers"]
@@ -35,7 +35,7 @@ def draw_executive(figure: plt.Figure, safety: dict[str, Any], *, simulated: str
         f"How this was decided: the log's customers were split at random. {c['fit']:,} fitted the simulator "
         f"and built the candidates, {c['select']:,} chose among them, {c['gate']:,} checked the choice. "
         "Every number on this page comes from customers that did not choose it.",
-        width=150,
+        width=140,
         size=9,
         colour=MUTED,
     )
@@ -61,10 +61,12 @@ def draw_executive(figure: plt.Figure, safety: dict[str, Any], *, simulated: str
 
 
 def _claim(safety: dict[str, Any]) -> str:
-    gate, horizon, population = safety["gate"], safety["horizon"], safety["population"]
+    gate, population = safety["gate"], safety["population"]
+    periods = safety.get("periods", safety["horizon"])
+    span = f"over the {periods}-period campaign" if periods > 1 else "for the one logged decision"
     if safety["verdict"] == "GO":
         return (
-            f"Gain per customer over the {horizon}-period campaign: {gate['mean']:+.2f} (95% interval "
+            f"Gain per customer {span}: {gate['mean']:+.2f} (95% interval "
             f"{gate['low']:+.2f} to {gate['high']:+.2f}); about {gate['mean'] * population:+,.0f} for the "
             f"{population:,} customers of the log ({gate['low'] * population:+,.0f} to "
             f"{gate['high'] * population:+,.0f})."
@@ -123,7 +125,7 @@ def _interval_chart(ax: Axes, safety: dict[str, Any]) -> None:
 
 def _treatment_table(figure: plt.Figure, safety: dict[str, Any]) -> None:
     rows = safety["treatments"]
-    title = f"Groups whose treatment changes under {safety['proposal']}" + (
+    title = f"Groups whose treatment changes (policy: {safety['proposal']})" + (
         "" if safety["verdict"] == "GO" else " (pilot candidates, not a launch)"
     )
     _wrapped(figure, 0.57, 0.685, title, width=62, size=10)

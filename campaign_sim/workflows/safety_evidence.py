@@ -55,6 +55,7 @@ class SafetyEvidence:
     customers: dict[str, int]
     population: int  # customers in the log: the total gain's multiplier
     horizon: int
+    periods: int  # periods the log holds: the gain is over these
     proposal: str  # the policy the treatments describe: the candidate, else the best selection mean
     n_min: int | None  # the proposal's support threshold N∧
     thin_cells: int  # (group, action) cells below N∧ among those business-as-usual ever uses
@@ -90,6 +91,7 @@ def safety_evidence(result: SafetyResult, *, population: int, seed: int) -> Safe
         customers=dict(result.customers),
         population=population,
         horizon=world.config.constraints.horizon,
+        periods=result.fit_log.frame.get_column("period").n_unique(),
         proposal=proposal,
         n_min=n_min,
         thin_cells=int(thin.sum()),
