@@ -41,6 +41,8 @@ SHARE_GRID = (1.0, 0.5, 0.25)  # roll-out shares of a SPIBB policy (the rest: bu
 # 0.31 had their true gain inside the interval; at 0.77-1.29 it fell outside, on the wrong side
 # (-7 claimed for +1.6). Beyond this the gain is "not estimable" however narrow the interval.
 MAX_MOVED = 0.5
+# Pareto k̂ above which the per-customer terms are too heavy-tailed for any interval (PSIS, 0.7)
+MAX_TAIL = 0.7
 BASELINE = "business-as-usual"
 # A 95% interval wider (half-width) than this share of the logged value per customer cannot tell
 # a launch-worthy change from noise: the gain is "not estimable from this history", no point shown.
@@ -68,6 +70,7 @@ class Difference:
     logged_value: float  # the logging policy's value per customer on the same customers
     moved: float = 0.0  # mean |π/π_b − 1| over the scored decisions: how far from the log
     single_period: bool = False  # one decision per customer: the first-order gain is exact IPS
+    tail: float = 0.0  # Pareto k̂ of the per-customer terms (ope.first_order.tail_index)
 
     @property
     def clears_zero(self) -> bool:
@@ -77,7 +80,7 @@ class Difference:
     def near_log(self) -> bool:
         """Close enough to the logging policy for the first-order estimate to hold (any policy
         of a single-period log: there are no later states to miss)."""
-        return bool(self.single_period or self.moved <= MAX_MOVED)
+        return bool((self.single_period or self.moved <= MAX_MOVED) and self.tail <= MAX_TAIL)
 
     @property
     def estimable(self) -> bool:
@@ -91,6 +94,11 @@ class Difference:
 
     def describe(self) -> str:
         """The interval as a user reads it, or why there is none."""
+        if self.tail > MAX_TAIL:
+            return (
+                f"not estimable from this history (the estimate rests on a few customers: tail index "
+                f"{self.tail:.2f} > {MAX_TAIL}; 95% interval {self.low:+.2f} to {self.high:+.2f})"
+            )
         if not self.near_log:
             return (
                 f"not estimable from this history (departs too far from the logged policy: mean "
@@ -186,6 +194,19 @@ class HeldOutLog:
     x: np.ndarray  # (rows, shopper_dim) encoded by the candidates' world
     raw: dict[str, np.ndarray]  # dynamic-state columns per row
     allowed: np.ndarray  # (rows, n_actions) actions the env would allow at the logged state
+    features: np.ndarray  # (rows, k) state features the return-to-go baseline reads
+    baseline: np.ndarray | None = None  # (customers, periods) predicted return-to-go
+
+    def to_go(self) -> np.ndarray:
+        """(rows,) each logged decision's return-to-go."""
+        rewards = np.where(self.active, self.reward, 0.0)
+        return np.cumsum(rewards[:, ::-1], axis=1)[:, ::-1][self.cells]
+
+    def with_baseline(self, weights: np.ndarray) -> HeldOutLog:
+        """This log with the return-to-go predicted by ``weights`` (``fit_baseline``)."""
+        baseline = np.zeros_like(self.reward)
+        baseline[self.cells] = self.features @ weights
+        return replace(self, baseline=baseline)
 
     @property
     def logged_value(self) -> float:
@@ -196,7 +217,7 @@ class HeldOutLog:
         probs = policy.probs_at(self.x, self.raw, self.allowed)
         target = np.ones_like(self.reward)
         target[self.cells] = probs[np.arange(self.actions.size), self.actions]
-        return first_order_gain(self.reward, self.propensity, target, self.active)
+        return first_order_gain(self.reward, self.propensity, target, self.active, baseline=self.baseline)
 
 
 def held_out(log: CampaignLog, world: FittedWorld) -> HeldOutLog:
@@ -225,14 +246,24 @@ def held_out(log: CampaignLog, world: FittedWorld) -> HeldOutLog:
         logged = world.behaviour_probs(x, raw, allowed)[np.arange(actions.size), actions]
     reward, propensity, active = np.zeros(shape), np.ones(shape), np.zeros(shape, dtype=bool)
     reward[customer, period], propensity[customer, period], active[customer, period] = profit, logged, True
-    return HeldOutLog(reward, propensity, active, actions, (customer, period), x, raw, allowed)
+    periods = np.eye(shape[1])[period]  # the return-to-go shrinks as the campaign ends
+    features = np.column_stack([x, world.encoding.state_matrix(frame), periods])
+    return HeldOutLog(reward, propensity, active, actions, (customer, period), x, raw, allowed, features)
+
+
+def fit_baseline(log: HeldOutLog, *, ridge: float = 1.0) -> np.ndarray:
+    """Ridge weights predicting a decision's return-to-go from its state (never its action)."""
+    f, y = log.features, log.to_go()
+    return np.linalg.solve(f.T @ f + ridge * np.eye(f.shape[1]), f.T @ y)
 
 
 def score(name: str, policy: Policy, log: HeldOutLog) -> Difference:
     """``policy``'s first-order gain over the logging policy on ``log``'s customers."""
     gain = log.gain(policy)
     values = (gain.mean, gain.low, gain.high, gain.max_ratio, log.logged_value, gain.moved_share)
-    return Difference(name, *(float(v) for v in values), single_period=log.reward.shape[1] == 1)
+    return Difference(
+        name, *(float(v) for v in values), single_period=log.reward.shape[1] == 1, tail=gain.tail_index
+    )
 
 
 def run_safety(log: CampaignLog, *, seed: int, settings: SafetySettings | None = None) -> SafetyResult:
@@ -241,7 +272,8 @@ def run_safety(log: CampaignLog, *, seed: int, settings: SafetySettings | None =
     parts = split_customers(log, seed=seed)
     world = fit_world(parts["fit"], seed=seed).world
     policies = candidates(world, parts["fit"].frame, settings, seed=seed)
-    selection_log = held_out(parts["select"], world)
+    weights = fit_baseline(held_out(parts["fit"], world))  # a control variate from the fit customers
+    selection_log = held_out(parts["select"], world).with_baseline(weights)
     scored = [score(name, p, selection_log) for name, p in policies.items() if name != BASELINE]
     # only candidates close enough to the log for their estimate to hold can be chosen
     best = max(scored, key=lambda d: d.low if d.near_log else -np.inf)
@@ -249,7 +281,7 @@ def run_safety(log: CampaignLog, *, seed: int, settings: SafetySettings | None =
         candidate, gate = BASELINE, Difference(BASELINE, 0.0, 0.0, 0.0, 1.0, selection_log.logged_value)
     else:
         candidate = best.policy
-        gate = score(candidate, policies[candidate], held_out(parts["gate"], world))
+        gate = score(candidate, policies[candidate], held_out(parts["gate"], world).with_baseline(weights))
     customers = {name: part.frame.get_column(S.CUSTOMER_ID).n_unique() for name, part in parts.items()}
     recommended = candidate if gate.go else BASELINE
     return SafetyResult(
