@@ -13,14 +13,14 @@ from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_index
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.log import load_log
-from campaign_sim.ope.first_order import first_order_gain
+from campaign_sim.ope.first_order import first_order_gain, tail_index
 from campaign_sim.simulators.fitted.behaviour import logged_allowed
 from campaign_sim.simulators.fitted.fit import fit_world
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.generate import generate_log
 from campaign_sim.simulators.synthetic.logging_policy import business_as_usual
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
-from campaign_sim.workflows.safety import BASELINE, held_out, split_customers
+from campaign_sim.workflows.safety import BASELINE, fit_baseline, held_out, split_customers
 
 FAST = ["world.ensemble=2", "world.max_epochs=3", "world.hidden=[32]"]
 
@@ -147,3 +147,24 @@ def test_logged_allowed_matches_the_logging_policy_allowed_set():
     allowed = logged_allowed(frame, config, flat_action_index(frame, config))
     expected = np.rint(1.0 / frame.get_column(S.PROPENSITY).to_numpy())
     np.testing.assert_array_equal(allowed.sum(axis=1), expected)
+
+
+def test_tail_index_flags_a_mean_carried_by_a_few_units():
+    """PSIS's k̂ (n = 4,000, fixed seed): a normal sample is light-tailed (k̂ well below 0.7), a
+    Pareto sample with infinite variance (shape 1/α = 1.25) is flagged above 0.7."""
+    rng = np.random.default_rng(2)
+    assert tail_index(rng.normal(size=4_000)) < 0.3
+    assert tail_index(rng.pareto(0.8, size=4_000)) > 0.7
+
+
+def test_a_state_baseline_leaves_the_gain_of_the_logging_policy_at_zero(small):
+    """π = π_b: every ratio is 1, so any baseline of the state leaves the estimate exactly 0."""
+    log, world = small
+    parts = split_customers(log, seed=4)
+    weights = fit_baseline(held_out(parts["fit"], world))
+    episodes = held_out(parts["gate"], world).with_baseline(weights)
+    assert np.abs(episodes.baseline[episodes.active]).sum() > 0
+    gain = first_order_gain(
+        episodes.reward, episodes.propensity, episodes.propensity, episodes.active, baseline=episodes.baseline
+    )
+    assert gain.mean == 0.0 and gain.low <= 0.0 <= gain.high
