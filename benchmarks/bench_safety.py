@@ -40,7 +40,14 @@ from campaign_sim.envs.worlds import ObservedThrough  # noqa: E402
 from campaign_sim.simulators.synthetic.generate import generate_log, write_generated  # noqa: E402
 from campaign_sim.simulators.synthetic.logging_policy import business_as_usual  # noqa: E402
 from campaign_sim.simulators.synthetic.world import SyntheticWorld  # noqa: E402
-from campaign_sim.workflows.safety import BASELINE, held_out, run_safety, score, split_customers  # noqa: E402
+from campaign_sim.workflows.safety import (  # noqa: E402
+    BASELINE,
+    fit_baseline,
+    held_out,
+    run_safety,
+    score,
+    split_customers,
+)
 
 EVAL_SHOPPERS = 20_000
 CURVE_SIZES = (4_167, 16_667, 83_334)  # customers x 12 periods: 50k, 200k, 1M decisions
@@ -75,7 +82,9 @@ def one_history(truth: SyntheticWorld, h: int, *, customers: int, explore: float
     candidate_truth = 0.0 if result.candidate == BASELINE else true_gain[result.candidate]["mean"]
     gate = result.gate
     # Every candidate scored on the gate customers: the interval's coverage over many claims.
-    gate_log = held_out(split_customers(log, seed=h)["gate"], result.fit_world)
+    parts = split_customers(log, seed=h)
+    weights = fit_baseline(held_out(parts["fit"], result.fit_world))  # as run_safety scores
+    gate_log = held_out(parts["gate"], result.fit_world).with_baseline(weights)
     gate_scores = {name: score(name, p, gate_log) for name, p in result.policies.items() if name != BASELINE}
     best = max(gate_scores, key=lambda n: true_gain[n]["mean"])
     best_gain, best_half = true_gain[best]["mean"], (gate_scores[best].high - gate_scores[best].low) / 2
