@@ -85,9 +85,8 @@ def _policy_kwargs(item: dict[str, Any], cls: type, path: Path) -> dict[str, Any
     """A2C's (it adds RMSprop): the layer widths read from the weights, loaded weights-only."""
     try:
         with zipfile.ZipFile(path) as archive:
-            weights = torch.load(
-                io.BytesIO(archive.read("policy.pth")), map_location="cpu", weights_only=True
-            )
+            raw = io.BytesIO(archive.read("policy.pth"))
+        weights = torch.load(raw, map_location="cpu", weights_only=True)
     except (OSError, KeyError, RuntimeError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
         raise InputError(f"{path}: its policy weights cannot be read ({exc})") from None
     layers = sorted(
