@@ -137,15 +137,15 @@ def _treatment_table(figure: plt.Figure, safety: dict[str, Any]) -> None:
     cells = [
         [
             textwrap.fill(t["group"], 26),
-            f"{t['usual'].replace('|', ' ')}\n({t['usual_share']:.0%})",
-            f"{t['proposed'].replace('|', ' ')}\n({t['proposed_share']:.0%})",
+            _action_cell(t["usual"], t["usual_share"]),
+            _action_cell(t["proposed"], t["proposed_share"]),
             f"{t['proposed_support']:,}",
         ]
         for t in rows[:TABLE_ROWS]
     ]
     table = ax.table(
         cellText=cells,
-        colLabels=["group", "business-as-usual", "proposed", "logged decisions\nbehind it"],
+        colLabels=["group", "business-as-usual", "proposed", "logged\ndecisions"],
         colWidths=[0.36, 0.25, 0.25, 0.14],
         loc="upper left",
         cellLoc="left",
@@ -161,6 +161,13 @@ def _treatment_table(figure: plt.Figure, safety: dict[str, Any]) -> None:
         figure.text(
             0.57, 0.115, f"+ {len(rows) - TABLE_ROWS} more groups in summary.json", fontsize=8, color=MUTED
         )
+
+
+def _action_cell(label: str, share: float) -> str:
+    """ "email|10%|personal" as two short lines that fit a cell: "email 10%" / "personal (82%)"."""
+    parts = label.split("|")
+    head, tail = (" ".join(parts[:2]), parts[2]) if len(parts) == 3 else (label, "")
+    return f"{head}\n{tail} ({share:.0%})".replace("\n (", "\n(")
 
 
 def _wrapped(
