@@ -31,6 +31,20 @@ class RandomPolicy:
         return masked_normalise(np.ones(allowed.shape), allowed)
 
 
+class NoContactPolicy:
+    """Contact nobody: the floor every campaign must beat (its cost is zero, and so is its lift)."""
+
+    name = "contact-nobody"
+
+    def __init__(self, shape: tuple[int, int, int]) -> None:
+        self.shape = shape
+
+    def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        probs = np.zeros((obs.shape[0], int(np.prod(self.shape))))
+        probs[:, 0] = 1.0  # flat action 0: no discount, no channel, first copy
+        return probs
+
+
 class _CorePolicy:
     """A policy that reads the simulator it acts in (see ``policy.attach``)."""
 
@@ -53,7 +67,9 @@ class RulePolicy(_CorePolicy):
         self.rule, self.shape = rule, (len(world.discounts), len(world.channels), len(world.copy_ids))
         copy = world.copy_ids.index(rule.copy) if rule.copy else 0
         action = (world.discounts.index(rule.discount), world.channels.index(rule.channel), copy)
-        self.flat = int(np.ravel_multi_index(action, self.shape))
+        # channel "none": the rule contacts nobody (flat action 0), whatever discount it names
+        contacts = rule.channel != world.channels[0]
+        self.flat = int(np.ravel_multi_index(action, self.shape)) if contacts else 0
 
     def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
         state = self._core().state

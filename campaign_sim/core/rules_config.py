@@ -1,7 +1,7 @@
 """Rule baselines written in the campaign config: ``[rules.NAME]`` tables.
 
     [rules.email_10pct_fortnightly]      # "10% e-mail to everyone every other period"
-    channel = "email"
+    channel = "email"                    # or "none": a "contact nobody" rule
     discount = 0.1
     copy = "standard"                    # default: the first copy
     every = 2                            # contact every 2nd period (period 0, 2, 4, ...)
@@ -44,8 +44,8 @@ def parse_rules(
         channel = rule.value(
             "channel",
             str,
-            check=lambda c: c in channels[1:],
-            expected=f"a contact channel, one of {list(channels[1:])}",
+            check=lambda c: c in channels,
+            expected=f"a channel, one of {list(channels)} ({channels[0]!r}: contact nobody)",
         )
         discount = rule.value(
             "discount",

@@ -19,10 +19,18 @@ import numpy as np
 import polars as pl
 
 from campaign_sim.agents.bandits import LinearBandit, train_online
-from campaign_sim.agents.baselines import BusinessAsUsual, MyopicPolicy, RandomPolicy, RulePolicy, oracle
+from campaign_sim.agents.baselines import (
+    BusinessAsUsual,
+    MyopicPolicy,
+    NoContactPolicy,
+    RandomPolicy,
+    RulePolicy,
+    oracle,
+)
 from campaign_sim.agents.evaluate import across_seeds, make_core, run_policy
 from campaign_sim.agents.policy import Policy
 from campaign_sim.agents.sb3_agents import ALGORITHMS, SB3Policy, TrainSettings
+from campaign_sim.agents.spibb import BehaviourPolicy
 from campaign_sim.agents.training import Progress, train_agent
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
 from campaign_sim.core.config import CampaignConfig
@@ -34,6 +42,8 @@ from campaign_sim.simulators.synthetic.generate import PARAMETERS_FILE
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
 
 BASELINE_BAU = "business-as-usual"
+NO_CONTACT_POLICY = "contact-nobody"
+LOGGED_POLICY = "logged-policy"  # the behaviour model fitted from the history
 METRICS = (
     "profit",
     "expected_profit",
@@ -136,13 +146,16 @@ def true_world_of(fitted: FittedWorld) -> SyntheticWorld | None:
 
 
 def baselines(world, config: CampaignConfig, fitted: FittedWorld | None) -> dict[str, list[Policy]]:
-    """Random, the config's rules, myopic greedy (under the fitted model if any), and in a
-    synthetic world business-as-usual and the myopic oracle."""
+    """Random, contact nobody, the config's rules, the logged policy and myopic greedy (from the
+    fitted world, if any), and in a synthetic world business-as-usual and the myopic oracle."""
     shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
     out: dict[str, list[Policy]] = {"random": [RandomPolicy(shape)]}
+    out[NO_CONTACT_POLICY] = [NoContactPolicy(shape)]
     for rule in config.rules:
         policy = RulePolicy(rule, world)
         out[policy.name] = [policy]
+    if fitted is not None and fitted.behaviour is not None:  # the history's own policy, as modelled
+        out[LOGGED_POLICY] = [BehaviourPolicy(fitted, name=LOGGED_POLICY)]
     truth = world.world if isinstance(world, ObservedThrough) else world
     if isinstance(truth, SyntheticWorld):
         out[BASELINE_BAU] = [BusinessAsUsual(truth)]
@@ -177,9 +190,10 @@ def evaluate_all(
         name: [run_policy(p, core, seed=request.seed + 10_000) for p in members]
         for name, members in policies.items()
     }
-    reference = (
-        BASELINE_BAU if BASELINE_BAU in runs else next((n for n in runs if n.startswith("rule:")), None)
-    )
+    # business-as-usual where it is known, else the first rule, the logged policy, contact nobody
+    rules = [n for n in runs if n.startswith("rule:")]
+    order = [BASELINE_BAU, *rules, LOGGED_POLICY, NO_CONTACT_POLICY]
+    reference = next((n for n in order if n in runs), None)
     table: dict[str, Any] = {"reference": reference, "policies": {}}
     for name, episodes in runs.items():
         row = {m: _ci(across_seeds([getattr(e, m) for e in episodes])) for m in METRICS}

@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaign_sim.agents.bandits import LinearBandit, train_online
-from campaign_sim.agents.baselines import BusinessAsUsual, MyopicPolicy, RandomPolicy, RulePolicy, oracle
+from campaign_sim.agents.baselines import (
+    BusinessAsUsual,
+    MyopicPolicy,
+    NoContactPolicy,
+    RandomPolicy,
+    RulePolicy,
+    oracle,
+)
 from campaign_sim.agents.evaluate import make_core, run_policy
 from campaign_sim.agents.policy import flat_masks, sample_actions, unflatten
 from campaign_sim.core.rules_config import RuleSpec
@@ -51,6 +58,7 @@ def test_sampling_follows_the_probabilities():
     "make",
     [
         lambda: RandomPolicy(SHAPE),
+        lambda: NoContactPolicy(SHAPE),
         lambda: BusinessAsUsual(WORLD),
         lambda: oracle(WORLD),
         lambda: RulePolicy(RuleSpec("r", "email", 0.1, "standard", every=2), WORLD),
@@ -86,6 +94,15 @@ def test_the_rule_contacts_on_its_periods_only():
     episodes = run_policy(policy, core, seed=0)
     # 12 periods, contacts on 0, 2, ..., 10 where e-mail is allowed: at most 6 per shopper
     assert episodes.contacts.max() <= 6 and episodes.contacts.mean() > 3
+
+
+def test_contact_nobody_and_a_none_rule_send_nothing_and_cost_nothing():
+    core = make_core(WORLD, 1_000)
+    for policy in (NoContactPolicy(SHAPE), RulePolicy(RuleSpec("quiet", "none", 0.1), WORLD)):
+        episodes = run_policy(policy, core, seed=2)
+        assert (
+            episodes.contacts.max() == 0 and episodes.discount_cost.max() == 0 == episodes.contact_cost.max()
+        )
 
 
 def test_the_oracle_beats_business_as_usual_which_beats_random_in_the_true_world():
