@@ -35,6 +35,12 @@ def evaluate(
         Path | None,
         typer.Option("--path", help="--benchmark: data folder or file (default ../shared/data/...)."),
     ] = None,
+    campaign: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--campaign", help="--benchmark obd: a campaign folder (repeatable; default: every one)."
+        ),
+    ] = None,
     interval: Annotated[
         str,
         typer.Option(
@@ -60,7 +66,9 @@ def evaluate(
             policy, logs=logs, world=world, method=interval, seed=seed, quiet=quiet or json
         )
     else:
-        result = _benchmark(benchmark, path, replications=replications, seed=seed, quiet=quiet or json)
+        result = _benchmark(
+            benchmark, path, campaigns=campaign, replications=replications, seed=seed, quiet=quiet or json
+        )
     if out is not None:
         write_text_atomic(out, json_module.dumps(result, indent=2, sort_keys=True) + "\n")
     if json:
@@ -83,17 +91,27 @@ def _evaluate_policy(
     return {**run.result, "written": {k: str(v) for k, v in run.paths.items()}}
 
 
-def _benchmark(benchmark: str, path: Path | None, *, replications: int, seed: int, quiet: bool) -> dict:
+def _benchmark(
+    benchmark: str,
+    path: Path | None,
+    *,
+    campaigns: list[str] | None,
+    replications: int,
+    seed: int,
+    quiet: bool,
+) -> dict:
     from campaign_sim.workflows import ope_benchmarks as bench
 
     if benchmark not in BENCHMARKS:
         raise InputError(f"--benchmark {benchmark!r}: expected one of {', '.join(BENCHMARKS)}")
-    source = Path(path or DEFAULT_PATHS.get(benchmark, "."))
+    if campaigns and benchmark != "obd":
+        raise InputError(f"--campaign: only --benchmark obd has campaigns, not {benchmark!r}")
+    source = Path(path or DEFAULT_PATHS.get(benchmark, ".")).expanduser()  # relative to where you stand
     if benchmark != "synthetic" and not source.exists():
-        raise InputError(f"{source}: no such file or folder (--path)")
+        raise InputError(f"{source.resolve()}: no such file or folder (--path {source})")
     with progress(f"running the {benchmark} off-policy benchmark", quiet=quiet):
         if benchmark == "obd":
-            return bench.obd_benchmark(source, seed=seed)
+            return bench.obd_benchmark(source, campaigns=campaigns, seed=seed)
         if benchmark == "hillstrom":
             return bench.hillstrom_benchmark(source, seed=seed)
         return {str(m): bench.synthetic_coverage(replications, 10_000, mix=m, seed=seed) for m in (0.05, 0.5)}
@@ -133,13 +151,23 @@ def _policy_lines(result: dict) -> list[str]:
 
 def _lines(benchmark: str, result: dict) -> list[str]:
     if benchmark == "obd":
-        lines = ["estimating            truth     estimator  estimate [95%]                  truth inside"]
+        lines = []
         for c in result["cells"]:
-            for name, e in c["estimates"].items():
+            lines.append(
+                f"{c['campaign']}: {c['target']} estimated from the {c['logged']} log ({c['rows']:,} rows), "
+                f"truth {c['truth']:.5f}; effective rows (ESS) {c['ess']:,.1f}, "
+                f"max weight {c['max_weight']:,.1f}"
+            )
+            if not c["estimable"]:
                 lines.append(
-                    f"{c['campaign']:<4} {c['target']:<6} from {c['logged']:<6} {c['truth']:.5f}  {name:<9} "
-                    f"{e['value']:.5f} [{e['low']:.5f}, {e['high']:.5f}]  "
-                    f"{'yes' if e['truth_inside'] else 'NO'}"
+                    f"  not estimable from this log: ESS {c['ess']:,.1f} is below {result['min_ess']:.0f} "
+                    "effective rows (and 1% of the log); the estimates below are not claims"
+                )
+            for name, e in c["estimates"].items():
+                inside = "truth inside" if e["truth_inside"] else "truth OUTSIDE"
+                lines.append(
+                    f"  {name:<6} {e['value']:.5f} [{e['low']:.5f}, {e['high']:.5f}]  "
+                    f"{inside if c['estimable'] else 'not estimable'}"
                 )
         return lines
     if benchmark == "hillstrom":

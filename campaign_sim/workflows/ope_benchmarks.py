@@ -36,6 +36,7 @@ from campaign_sim.simulators.synthetic.world import SyntheticWorld
 OBP_PUBLISHED = {"DM": 0.157, "IPS": 0.311, "DR": 0.292, "DRos": 0.160}
 OBD_ESTIMATORS = (DM(), IPS(), SNIPS(), DR(), SNDR(), DRos())
 SLOTS = 3
+MIN_ESS, MIN_ESS_SHARE = 100.0, 0.01  # below: "not estimable" (see estimable_ess)
 BTS_DRAWS = 200_000
 
 
@@ -68,7 +69,13 @@ def obd_cell(obd_dir: str | Path, *, campaign: str, target: str, seed: int = 0) 
     log, truth_log = _obd_log(obd_dir, logged, campaign), _obd_log(obd_dir, target, campaign)
     n_items = log.n_actions
     if target == "bts":
-        prior = yaml.safe_load((obd_dir / "prior_bts.yaml").read_text(encoding="utf-8"))[campaign]
+        prior = yaml.safe_load((obd_dir / "prior_bts.yaml").read_text(encoding="utf-8")).get(campaign)
+        if prior is None or len(prior.get("alpha", ())) != n_items:
+            found = "no entry" if prior is None else f"{len(prior.get('alpha', ()))} items"
+            raise InputError(
+                f"{obd_dir / 'prior_bts.yaml'}: campaign {campaign!r} has {found}; "
+                f"its logs have {n_items} items"
+            )
         slot_probs = bts_slot_probabilities(prior, seed=seed)
     else:
         slot_probs = np.full((n_items, SLOTS), 1.0 / n_items)
@@ -97,6 +104,9 @@ def obd_cell(obd_dir: str | Path, *, campaign: str, target: str, seed: int = 0) 
             "relative_error": abs(ci.value - truth) / truth,
         }
     diag = diagnose(data)
+    estimable = estimable_ess(diag.ess, log.n)
+    for entry in estimates.values():  # too few effective rows: no value is a claim
+        entry["estimable"] = estimable
     return {
         "campaign": campaign,
         "target": target,
@@ -107,19 +117,47 @@ def obd_cell(obd_dir: str | Path, *, campaign: str, target: str, seed: int = 0) 
         "estimates": estimates,
         "ess": diag.ess,
         "max_weight": diag.max_weight,
+        "estimable": estimable,
     }
 
 
-def obd_benchmark(obd_dir: str | Path, *, seed: int = 0) -> dict[str, Any]:
+def estimable_ess(ess: float, rows: int) -> bool:
+    """Whether importance weights leave enough effective rows for an estimate to mean anything:
+    at least MIN_ESS and MIN_ESS_SHARE of the log (a BTS log scoring the random policy had ESS
+    2.1 of 10,000, max weight 21,739, and a negative click rate as its DR estimate)."""
+    return bool(ess >= max(MIN_ESS, MIN_ESS_SHARE * rows))
+
+
+def obd_campaigns(obd_dir: Path) -> tuple[str, ...]:
+    """The campaigns with both a random and a BTS log in ``obd_dir``."""
+    present = [{p.name for p in (obd_dir / policy).iterdir() if p.is_dir()} for policy in ("random", "bts")]
+    return tuple(sorted(present[0] & present[1]))
+
+
+def obd_benchmark(
+    obd_dir: str | Path, *, campaigns: list[str] | None = None, seed: int = 0
+) -> dict[str, Any]:
+    """Every cell (campaign x target) of ``campaigns`` (default: all present in ``obd_dir``)."""
     obd_dir = Path(obd_dir)
-    if not (obd_dir / "prior_bts.yaml").exists():
+    if not all((obd_dir / p).exists() for p in ("prior_bts.yaml", "random", "bts")):
         raise InputError(
-            f"{obd_dir}: not the Open Bandit Dataset folder (expected prior_bts.yaml, random/, bts/)"
+            f"{obd_dir.resolve()}: not the Open Bandit Dataset folder "
+            "(expected prior_bts.yaml, random/, bts/)"
         )
+    present = obd_campaigns(obd_dir)
+    for campaign in campaigns or ():
+        if campaign not in present:
+            raise InputError(
+                f"{obd_dir.resolve() / 'random' / campaign}: no such campaign (--campaign {campaign}); "
+                f"this folder has both logs for: {', '.join(present) or 'none'}"
+            )
     cells = [
-        obd_cell(obd_dir, campaign=c, target=t, seed=seed) for c in ("all", "men") for t in ("bts", "random")
+        obd_cell(obd_dir, campaign=c, target=t, seed=seed)
+        for c in campaigns or present
+        for t in ("bts", "random")
     ]
     return {
+        "min_ess": MIN_ESS,
         "cells": cells,
         "obp_published_relative_error": OBP_PUBLISHED,
         "bts_probabilities": "prior_bts.yaml Monte-Carlo",
