@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,8 +18,17 @@ from campaign_sim.core.config import CampaignConfig
 from campaign_sim.core.errors import CampaignSimError
 from campaign_sim.data.datasets import PRESETS, resolve_config
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+NOT_A_TERMINAL_WIDTH = 200  # a pipe or log file keeps whole lines (rich would cut at 80)
+
+
+def _console(*, stderr: bool) -> Console:
+    terminal = (sys.stderr if stderr else sys.stdout).isatty()
+    width = None if terminal else NOT_A_TERMINAL_WIDTH
+    return Console(stderr=stderr, highlight=False, width=width, soft_wrap=not terminal)
+
+
+err_console = _console(stderr=True)
+out_console = _console(stderr=False)
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Campaign config (TOML).")]
 DatasetOption = Annotated[
