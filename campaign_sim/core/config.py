@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +332,9 @@ def _data(table: TomlTable, actions: ActionSpace) -> DataMapping:
     features = table.str_list("features", default=[], non_empty=False)
     categorical = table.str_list("categorical", default=[], non_empty=False)
     # patterns (V*) are matched against the file's columns when it is read
-    unknown = [c for c in categorical if features and c not in features and not _is_pattern(c)]
+    # a name is known when it matches an entry of features (a name, or a pattern like V*)
+    matches = [c for c in categorical if _is_pattern(c) or any(fnmatchcase(c, f) for f in features)]
+    unknown = [c for c in categorical if features and c not in matches]
     if unknown:
         raise table.fail("categorical", f"expected names listed in data.features, got {unknown}")
     rename = _string_map(table.table("rename", required=False))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import torch
 
+from campaign_sim.core.config import CampaignConfig
 from campaign_sim.core.errors import InputError
 from campaign_sim.data import schema as S
 from campaign_sim.data.log import CampaignLog
@@ -118,6 +119,8 @@ def fit_world(
         raise InputError(f"{log.source}: a world is fitted from a campaign log, not a {log.kind} log")
     actions = training_actions(log)
     notes = check_identifiable(log, actions)
+    config, horizon_note = _horizon_of(log)
+    notes += horizon_note
     for note in notes:
         warnings.warn(note, stacklevel=2)
     if encoding is None:
@@ -259,6 +262,19 @@ def _stratified(arms: np.ndarray, size: int, rng: np.random.Generator) -> np.nda
         for v, k in zip(values, take, strict=True)
     ]
     return np.sort(np.concatenate(picks))
+
+
+def _horizon_of(log: CampaignLog) -> tuple[CampaignConfig, list[str]]:
+    """The config the world simulates: one period when the log has one decision per customer
+    (a longer campaign would rest on the dynamics priors alone)."""
+    config = log.config
+    if config.constraints.horizon == 1 or log.frame.get_column(S.PERIOD).n_unique() > 1:
+        return config, []
+    note = (
+        f"one decision per customer in the log: the simulated campaign is one period "
+        f"(constraints.horizon {config.constraints.horizon} -> 1)"
+    )
+    return replace(config, constraints=replace(config.constraints, horizon=1)), [note]
 
 
 def _dynamics_assumptions(log: CampaignLog, dynamic: list[str]) -> list[str]:

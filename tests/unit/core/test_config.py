@@ -81,6 +81,11 @@ BAD_CASES = [
         {"data": {"features": ["a"], "categorical": ["b"]}},
         "data.categorical: expected names listed in data.features",
     ),
+    (
+        {"data": {"features": ["V*"], "categorical": ["W1"]}},
+        "data.categorical: expected names listed in data.features, got ['W1']",
+    ),
+    ({"rules": {"r": {"channel": "fax"}}}, "rules.r.channel: expected a channel, one of"),
     ({"data": {"columns": {"spend": "x"}}}, "data.columns: expected keys among"),
     (
         {"data": {"treatment": {"column": "arm", "no_contact": "ctl", "arms": {"A": {"channel": "fax"}}}}},
@@ -101,6 +106,15 @@ BAD_CASES = [
     ({"data": {"treatment": {"column": "arm", "arms": {}}}}, "data.treatment.no_contact: missing"),
     ({"surprise": {}}, "surprise: unknown key"),
 ]
+
+
+def test_categorical_names_may_match_a_feature_pattern_and_a_rule_may_contact_nobody():
+    config = config_from_dict(
+        {"data": {"features": ["V*"], "categorical": ["V1"]}, "rules": {"quiet": {"channel": "none"}}},
+        source="c.toml",
+    )
+    assert list(config.data.categorical) == ["V1"]
+    assert config.rules[0].channel == "none"
 
 
 @pytest.mark.parametrize(("document", "message"), BAD_CASES)
