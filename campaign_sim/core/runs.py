@@ -47,6 +47,11 @@ class RunDir:
         return self.root / "safety"
 
     @property
+    def profiles(self) -> Path:
+        """`campaign-sim segment LOG --out RUN/profiles`: named customer profiles the report uses."""
+        return self.root / "profiles"
+
+    @property
     def report(self) -> Path:
         return self.root / "report"
 

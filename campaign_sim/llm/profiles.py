@@ -69,10 +69,11 @@ def segment_shoppers(
 
 
 def _trait(name: str, z: float) -> str:
-    """'high monetary', 'low recency months', 'mostly email fan', 'few dormant'."""
+    """'high monetary', 'low recency months', 'mostly channel email', 'few V1 3': a category
+    is named with its column (a bare level such as '1' or '2' says nothing)."""
     if "=" in name:
         column, level = name.split("=", 1)
-        return f"{'mostly' if z > 0 else 'few'} {level.replace('_', ' ')}"
+        return f"{'mostly' if z > 0 else 'few'} {column.replace('_', ' ')} {level.replace('_', ' ')}"
     return f"{'high' if z > 0 else 'low'} {name.replace('_', ' ')}"
 
 

@@ -17,7 +17,7 @@ from campaign_sim.reports.style import PALETTE
 
 
 def plot_policy_values(rows: Sequence[dict[str, Any]], *, ax: Axes | None = None) -> Axes:
-    """Expected profit per shopper (95% interval) per policy, in each world it was evaluated in."""
+    """Expected profit per customer (95% interval) per policy, in each world it was evaluated in."""
     ax = ax or plt.gca()
     names = list(dict.fromkeys(r["policy"] for r in rows))
     places = list(dict.fromkeys(r["where"] for r in rows))
@@ -31,17 +31,17 @@ def plot_policy_values(rows: Sequence[dict[str, Any]], *, ax: Axes | None = None
     ax.set_yticks(range(len(names)), names, fontsize=7)
     ax.invert_yaxis()
     ax.axvline(0, color="#999999", linewidth=0.8)
-    ax.set_xlabel("expected profit per shopper over the campaign (currency units, 95% interval)")
+    ax.set_xlabel("expected profit per customer over the campaign (currency units, 95% interval)")
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(
-        "Every agent and baseline: simulated on the same shoppers, and off-policy on the logged history",
+        "Every agent and baseline: simulated on the same customers, and off-policy on the logged history",
         fontsize=9,
     )
     return ax
 
 
 def plot_action_mix(mix: dict[str, Any], *, ax: Axes | None = None) -> Axes:
-    """Heatmap: share of each profile's decisions per (channel, discount) action."""
+    """Heatmap: share of each profile's decisions per action (the decisions the campaign varies)."""
     ax = ax or plt.gca()
     values = np.asarray(mix["shares"], dtype=float)
     image = ax.imshow(values, aspect="auto", cmap="cividis", vmin=0, vmax=max(values.max(), 1e-9))
@@ -53,16 +53,24 @@ def plot_action_mix(mix: dict[str, Any], *, ax: Axes | None = None) -> Axes:
                 j, i, f"{v:.0%}", ha="center", va="center", fontsize=5, color="white" if v < 0.5 else "black"
             )
     ax.figure.colorbar(image, ax=ax, label="share of the profile's decisions")
-    ax.set_xlabel("action (channel | discount)")
-    ax.set_title("What the recommended policy does, by shopper profile", fontsize=9)
+    ax.set_xlabel(f"action ({mix.get('axis', 'channel | discount')})")
+    ax.set_title("What the recommended policy does, by customer profile", fontsize=9)
     return ax
 
 
 def plot_lines(
     series: dict[str, Sequence[float]], *, xlabel: str, ylabel: str, title: str, ax: Axes | None = None
 ) -> Axes:
-    """One line per named series over periods (contact rate, cumulative spend, ...)."""
+    """One line per named series over periods (contact rate, cumulative spend, ...); one bar per
+    series when the campaign has a single period (a line of one point says nothing)."""
     ax = ax or plt.gca()
+    if all(len(values) == 1 for values in series.values()):
+        names = list(series)
+        ax.bar(range(len(names)), [v[0] for v in series.values()], color=PALETTE[: len(names)], width=0.5)
+        ax.set_xticks(range(len(names)), names, fontsize=7)
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title} (one-period campaign)", fontsize=9)
+        return ax
     for k, (name, values) in enumerate(series.items()):
         ax.plot(
             range(1, len(values) + 1), values, "o-", markersize=3, color=PALETTE[k % len(PALETTE)], label=name
@@ -82,7 +90,7 @@ def plot_profit_distribution(risk: dict[str, Any], *, ax: Axes | None = None) ->
             values, bins=30, alpha=0.55, color=PALETTE[k], label=f"{name} (CVaR5% {risk['cvar5'][name]:,.0f})"
         )
         ax.axvline(risk["cvar5"][name], color=PALETTE[k], linestyle="--", linewidth=1)
-    ax.set_xlabel(f"campaign profit for {risk['campaign_shoppers']:,} shoppers (currency units)")
+    ax.set_xlabel(f"campaign profit for {risk['campaign_shoppers']:,} customers (currency units)")
     ax.set_ylabel("simulated campaigns")
     ax.set_title("Campaign profit across simulated campaigns (dashed: CVaR 5%)", fontsize=9)
     ax.legend(fontsize=7)
@@ -94,8 +102,8 @@ def plot_learning_curves(curves: dict[str, dict[str, Sequence[float]]], *, ax: A
     ax = ax or plt.gca()
     for k, (name, curve) in enumerate(curves.items()):
         ax.plot(curve["steps"], curve["reward"], color=PALETTE[k % len(PALETTE)], linewidth=1, label=name)
-    ax.set_xlabel("training steps (shopper-decisions)")
-    ax.set_ylabel("mean episode reward (profit per shopper)")
+    ax.set_xlabel("training steps (customer-decisions)")
+    ax.set_ylabel("mean episode reward (profit per customer)")
     ax.set_title("Learning curves across seeds", fontsize=9)
     if curves:
         ax.legend(fontsize=7)
@@ -114,6 +122,6 @@ def plot_copy_ranking(rows: Sequence[dict[str, Any]], *, ax: Axes | None = None)
     ax.set_yticks(range(len(rows)), labels, fontsize=6)
     ax.invert_yaxis()
     ax.axvline(0, color="#999999", linewidth=0.8)
-    ax.set_xlabel("predicted profit per shopper vs no contact (currency units, ensemble 95% range)")
+    ax.set_xlabel("predicted profit per customer vs no contact (currency units, ensemble 95% range)")
     ax.set_title("Top copies per profile", fontsize=9)
     return ax

@@ -7,6 +7,7 @@ be rebuilt from saved results. The PDF carries no dates: same summary, same byte
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,12 @@ def _text(
     )
 
 
-def _interval(value: dict[str, float], fmt: str = "{:,.3f}") -> str:
+def _interval(value: dict[str, float], *, signed: bool = False, digits: int = 3) -> str:
+    """mean [low, high] with enough decimals to resolve the interval (small rates keep their
+    digits: 0.0123 [0.0101, 0.0145], never 0.01 [0.01, 0.01])."""
+    width = abs(value["high"] - value["low"]) or abs(value["mean"])
+    decimals = max(digits, min(8, 1 - math.floor(math.log10(width)))) if width > 0 else digits
+    fmt = f"{{:{'+' if signed else ''},.{decimals}f}}"
     return f"{fmt.format(value['mean'])} [{fmt.format(value['low'])}, {fmt.format(value['high'])}]"
 
 
@@ -108,22 +114,37 @@ def _executive(summary: dict[str, Any]) -> plt.Figure:
         f"Recommended policy: {summary['recommended']}   (baseline: {summary['baseline']})",
         fontsize=12,
     )
+    domain = summary.get("domain", {"discounts": True, "unsubscribes": True})
     lines = [
-        f"Values are per shopper over the {summary['horizon']}-period campaign, simulated {summary['evaluated_where']} "
-        f"on {summary['shoppers']:,} shoppers x {summary['seeds']} training seed(s); [..] = 95% interval.",
+        f"Values are per customer over the {summary['horizon']}-period campaign, simulated "
+        f"{summary['evaluated_where']} on {summary['shoppers']:,} customers x {summary['seeds']} training "
+        "seed(s); [..] = 95% interval.",
         "",
-        f"Expected profit per shopper, recommended     {_interval(head['profit'])}",
-        f"Expected profit per shopper, baseline        {_interval(head['baseline_profit'])}",
-        f"Difference (paired, same shoppers)           {_interval(head['difference'], '{:+,.3f}')}",
-        f"Total for {head['population']:,} shoppers: {head['total_profit']:,.0f} vs {head['baseline_total']:,.0f} "
-        f"({head['total_difference']:+,.0f})",
+        f"Expected profit per customer, recommended     {_interval(head['profit'])}",
+        f"Expected profit per customer, baseline        {_interval(head['baseline_profit'])}",
+        f"Difference (paired, same customers)           {_interval(head['difference'], signed=True)}",
+        f"Total for {head['population']:,} customers: {head['total_profit']:,.0f} vs "
+        f"{head['baseline_total']:,.0f} ({head['total_difference']:+,.0f})",
         "",
-        f"Discount spend per shopper   {head['discount_cost']:,.3f}   (baseline {head['baseline_discount_cost']:,.3f})",
-        f"Contact cost per shopper     {head['contact_cost']:,.3f}   (baseline {head['baseline_contact_cost']:,.3f})",
-        f"Return on spend (ROI)        {head['roi']:,.2f}   = profit / (discount spend + contact cost)",
-        f"Unsubscribes per shopper     {head['unsubscribes']:.4f}   (baseline {head['baseline_unsubscribes']:.4f})",
+    ]
+    if domain["discounts"]:
+        lines += [
+            f"Discount spend per customer   {head['discount_cost']:,.3f}   (baseline {head['baseline_discount_cost']:,.3f})",
+            f"Contact cost per customer     {head['contact_cost']:,.3f}   (baseline {head['baseline_contact_cost']:,.3f})",
+            f"Return on spend (ROI)         {head['roi']:,.2f}   = profit / (discount spend + contact cost)",
+        ]
+    else:  # no discounts in this campaign: its only spend is contacting
+        lines.append(
+            f"Contact cost per customer     {head['contact_cost']:,.3f}   (baseline {head['baseline_contact_cost']:,.3f})"
+        )
+    if domain["unsubscribes"]:  # never a line built from the prior rate alone
+        lines.append(
+            f"Unsubscribes per customer     {head['unsubscribes']:.4f}   (baseline {head['baseline_unsubscribes']:.4f})"
+        )
+    lines += [
         "",
-        "Why (in a fitted world, where business-as-usual is not defined, the config's first rule stands in):",
+        f"Why (the baseline is {summary['baseline']}: business-as-usual where known, else the config's "
+        "first rule, else the logged policy):",
         *[f"  - {reason}" for reason in verdict["reasons"]],
     ]
     _text(figure, lines, top=0.77)
@@ -137,9 +158,9 @@ def _comparison(summary: dict[str, Any]) -> plt.Figure:
     places = list(dict.fromkeys(r["where"] for r in summary["policies"]))
     table: dict[str, dict[str, str]] = {}
     for row in summary["policies"]:
-        table.setdefault(row["policy"], {})[row["where"]] = _interval(row, "{:,.2f}")
+        table.setdefault(row["policy"], {})[row["where"]] = _interval(row, digits=2)
     header = f"{'policy':<30}" + "".join(f"{p:<28}" for p in places)
-    lines = ["Expected profit per shopper over the campaign [95% interval]:", header] + [
+    lines = ["Expected profit per customer over the campaign [95% interval]:", header] + [
         f"{name[:29]:<30}" + "".join(f"{cells.get(p, '-'):<28}" for p in places)
         for name, cells in table.items()
     ]
@@ -160,14 +181,14 @@ def _strategy(summary: dict[str, Any]) -> plt.Figure:
     plot_lines(
         strategy["contact_rate"],
         xlabel="campaign period",
-        ylabel="share of shoppers contacted",
+        ylabel="share of customers contacted",
         title="Contact frequency over the horizon",
         ax=figure.add_axes((0.07, 0.07, 0.38, 0.28)),
     )
     plot_lines(
         strategy["cumulative_spend"],
         xlabel="campaign period",
-        ylabel="cumulative spend per shopper (currency units)",
+        ylabel="cumulative spend per customer (currency units)",
         title="Budget spend: discounts + contact costs",
         ax=figure.add_axes((0.56, 0.07, 0.38, 0.28)),
     )
@@ -177,6 +198,10 @@ def _strategy(summary: dict[str, Any]) -> plt.Figure:
 def _copy(summary: dict[str, Any]) -> plt.Figure:
     figure = _page(4, summary)
     rows = summary["copy"]["top"]
+    fidelity = summary["evidence"].get("fidelity")
+    if not rows and fidelity and fidelity.get("arms"):
+        _logged_copies(figure, fidelity, summary.get("domain", {}).get("outcome_names", {}))
+        return figure
     if not rows:
         _text(figure, ["No copy scores: the world was fitted without a copy library."])
         return figure
@@ -191,12 +216,39 @@ def _copy(summary: dict[str, Any]) -> plt.Figure:
     return figure
 
 
+def _logged_copies(figure: plt.Figure, fidelity: dict[str, Any], names: dict[str, str]) -> None:
+    """Without a copy library: what each logged arm (copy) did on held-out customers."""
+    outcome = fidelity.get("outcomes", ["visit"])[0]
+    said = names.get(outcome, outcome)  # the log's own word for it
+    arms = fidelity["arms"]
+    plot_arm_agreement(arms, outcome=outcome, ax=figure.add_axes((0.25, 0.45, 0.55, 0.42)))
+    base = next((a for a in arms if a["label"].startswith("none")), None)
+    lines = [
+        f"No copy library: the logged copies' effects instead. {said} per decision on held-out customers, "
+        "observed (95% interval) and the fitted world's prediction."
+    ]
+    if base is not None:
+        half = (base[outcome]["ci95"][1] - base[outcome]["ci95"][0]) / 2
+        lines.append(f"Against no contact ({base[outcome]['observed']:.4f}, {base['rows']:,} customers):")
+        for arm in sorted(arms, key=lambda a: -a[outcome]["observed"]):
+            if arm is base:
+                continue
+            other = (arm[outcome]["ci95"][1] - arm[outcome]["ci95"][0]) / 2
+            lift = arm[outcome]["observed"] - base[outcome]["observed"]
+            margin = math.hypot(half, other)  # independent groups: the half-widths add in quadrature
+            lines.append(
+                f"  {arm['label']:<24} {lift:+.4f} [{lift - margin:+.4f}, {lift + margin:+.4f}]  "
+                f"({arm['rows']:,} customers)"
+            )
+    _text(figure, lines, top=0.36, size=8)
+
+
 def _risk(summary: dict[str, Any]) -> plt.Figure:
     figure = _page(5, summary)
     risk = summary["risk"]
     plot_profit_distribution(risk, ax=figure.add_axes((0.08, 0.30, 0.86, 0.58)))
     lines = [
-        f"{risk['campaigns']:,} campaigns of {risk['campaign_shoppers']:,} shoppers, resampled from the simulated shoppers "
+        f"{risk['campaigns']:,} campaigns of {risk['campaign_shoppers']:,} customers, resampled from the simulated customers "
         f"(seed {risk['seed']}). CVaR(5%) = mean profit of the worst 5% of campaigns.",
         *[
             f"{name:<24} mean {risk['mean'][name]:>12,.0f}   CVaR(5%) {risk['cvar5'][name]:>12,.0f}   "

@@ -16,28 +16,25 @@ import numpy as np
 import polars as pl
 
 from campaign_sim.agents.baselines import MyopicPolicy
-from campaign_sim.agents.evaluate import make_core, run_policy
-from campaign_sim.agents.sb3_agents import ALGORITHMS, SB3Policy, load_model
 from campaign_sim.core.errors import InputError
 from campaign_sim.core.runs import RunDir
 from campaign_sim.data.log import CampaignLog, load_log
-from campaign_sim.envs.worlds import ObservedThrough, resolve_world, settings_from
+from campaign_sim.envs.worlds import settings_from
 from campaign_sim.ope.gate import MIN_GAIN
 from campaign_sim.reports.render import render_report
 from campaign_sim.simulators.fitted.world import FittedWorld
-from campaign_sim.simulators.synthetic.population import SEGMENTS
 from campaign_sim.workflows.offpolicy import offpolicy_evaluate
-from campaign_sim.workflows.train import BASELINE_BAU, baselines, true_world_of
+from campaign_sim.workflows.strategy import rebuild_policy, strategy_mix
+from campaign_sim.workflows.train import BASELINE_BAU
 
 WHERE_LABELS = {
     "world": "simulated: fitted world",
     "true_world": "simulated: true world",
     "logged": "off-policy: logged history",
 }
-_REPLAYED = ("random",)  # replayed off-policy beside the recommended policy and the config's rules
+_REPLAYED = ("random", "contact-nobody")  # replayed off-policy beside the recommended policy and the rules
 NOT_DEPLOYABLE = ("oracle", "random")  # know the truth / are a floor, never recommended
 RISK_CAMPAIGNS, RISK_SHOPPERS = 2_000, 1_000
-STRATEGY_SHOPPERS = 4_000
 
 
 def run_report(run_dir: str | Path, *, seed: int = 0) -> dict[str, Path]:
@@ -69,7 +66,7 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
         else evaluation["shoppers"]
     )
     config = run.load_config()
-    strategy = _strategy(run, evaluation, recommended, reference, world, seed=seed)
+    strategy = strategy_mix(run, evaluation, recommended, reference, world, seed=seed)
     log = _source_log(world)
     offpolicy = _offpolicy(run, world, log, recommended, config, seed=seed) if log is not None else None
     safety = _read_json(run.safety / "safety.json")
@@ -85,7 +82,8 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
             ],
         }
     return {
-        "title": run.root.name,
+        "title": config.name or run.root.name,
+        "domain": _domain(config, world),
         "seed": seed,
         "recommended": recommended,
         "baseline": reference,
@@ -150,7 +148,7 @@ def _verdict(
         compared = True
         reasons.append(
             f"in {label}: recommended - {table['reference']} = {_signed(diff['mean'])} "
-            f"[{_signed(diff['low'])}, {_signed(diff['high'])}] per shopper, lower bound "
+            f"[{_signed(diff['low'])}, {_signed(diff['high'])}] per customer, lower bound "
             f"{'above' if above else 'not above'} zero"
         )
     go &= compared
@@ -164,7 +162,7 @@ def _verdict(
         reasons.append(
             f"off-policy launch gate on the logged history: recommended - logged policy by "
             f"{gate['estimator']} = {_signed(d['value'])} [{_signed(d['low'])}, {_signed(d['high'])}] "
-            f"per shopper -> {gate['verdict']}"
+            f"per customer -> {gate['verdict']}"
         )
         reasons += [f"  {r}" for r in gate["reasons"]]
         basis = "paired simulated difference and the off-policy launch gate"
@@ -217,7 +215,7 @@ def _offpolicy(
     policies = {}
     for name in names:
         try:
-            policies[name] = _policy(run, name, world, config, world)
+            policies[name] = rebuild_policy(run, name, world, config, world)
         except (InputError, StopIteration):
             continue
     settings = settings_from(world.config, fitted=True, pessimism=0.0)
@@ -285,6 +283,18 @@ def _ope_evidence(offpolicy: dict[str, Any] | None, recommended: str) -> dict[st
     }
 
 
+def _domain(config, world: FittedWorld | None) -> dict[str, Any]:
+    """What the log can speak about: lines on discounts or unsubscribes are shown only where the
+    campaign has discounts / the log observed unsubscribes (else they would be priors alone)."""
+    return {
+        "discounts": any(d > 0 for d in config.actions.discounts),
+        "unsubscribes": world is None or world.has_unsubscribe,  # the synthetic world simulates them
+        "copies": len(config.actions.copies) > 1,
+        # the log's own names for the outcomes (a "visit" may be a vote)
+        "outcome_names": {c: config.data.columns.get(c, c) for c in ("visit", "conversion")},
+    }
+
+
 def _headline(rec: dict[str, Any], base: dict[str, Any], population: int) -> dict[str, Any]:
     spend = rec["discount_cost"]["mean"] + rec["contact_cost"]["mean"]
     diff = rec.get("expected_profit_vs_reference") or {"mean": 0.0, "low": 0.0, "high": 0.0}
@@ -304,69 +314,6 @@ def _headline(rec: dict[str, Any], base: dict[str, Any], population: int) -> dic
         "unsubscribes": rec["unsubscribes"]["mean"],
         "baseline_unsubscribes": base["unsubscribes"]["mean"],
     }
-
-
-def _policy(run: RunDir, name: str, where, config, fitted: FittedWorld | None):
-    if name in ALGORITHMS:
-        directory = run.agents / f"{name}-seed0"
-        directory = directory if directory.exists() else next(run.agents.glob(f"{name}-seed*"))
-        shape = (len(where.discounts), len(where.channels), len(where.copy_ids))
-        return SB3Policy(load_model(name, directory / "model.zip"), name=name, shape=shape)
-    found = baselines(where, config, fitted).get(name)
-    if not found:
-        raise InputError(f"{run.root}: cannot rebuild policy {name!r} for the strategy pages")
-    return found[0]
-
-
-def _strategy(
-    run: RunDir, evaluation, recommended: str, reference: str, world, *, seed: int
-) -> dict[str, Any]:
-    """Replay both policies on the same shoppers; record actions by profile and spend by period."""
-    config = run.load_config()
-    truth = true_world_of(world) if world is not None else None
-    if world is None:  # trained in the built-in synthetic world, as `train` resolves it
-        where = resolve_world(None, seed=evaluation.get("world_seed", 0))[0]
-    else:
-        where = ObservedThrough(truth, world) if truth is not None else world
-    core = make_core(where, STRATEGY_SHOPPERS, world_seed=seed, pessimism=0.0)
-    labels = [
-        f"{c} | {d:.0%}" if c != "none" else "no contact" for d in where.discounts for c in where.channels
-    ]
-    segment = core.pool.data.get("segment")
-    names = SEGMENTS  # pools drawn from a synthetic world label shoppers by its segments
-    out: dict[str, Any] = {"contact_rate": {}, "cumulative_spend": {}}
-    for name in (recommended, reference):
-        policy = _policy(run, name, where, config, world)
-        counts: dict[str, np.ndarray] = {}
-        contacted, spend = [], []
-
-        def record(period, flat, active, info, counts=counts, contacted=contacted, spend=spend):
-            n_c, n_k = len(where.channels), len(where.copy_ids)
-            label = (flat // (n_c * n_k)) * n_c + (flat // n_k) % n_c  # (discount, channel), copy pooled
-            label = np.where(info["contacted"] & active, label, 0)
-            groups = segment[core.shopper] if segment is not None else np.zeros(core.n, dtype=np.int64)
-            for g in np.unique(groups):
-                key = names[int(g)] if segment is not None else "all shoppers"
-                counts.setdefault(key, np.zeros(len(labels)))
-                counts[key] += np.bincount(label[(groups == g) & active], minlength=len(labels))
-            contacted.append(float((info["contacted"] & active).sum() / core.n))
-            spend.append(
-                float(np.where(active, info["discount_cost"] + info["contact_cost"], 0).sum() / core.n)
-            )
-
-        run_policy(policy, core, seed=seed + 20_000, on_step=record)
-        out["contact_rate"][name] = contacted
-        out["cumulative_spend"][name] = np.cumsum(spend).tolist()
-        if name == recommended:
-            keys = sorted(counts)
-            shares = np.array([counts[k] / max(counts[k].sum(), 1) for k in keys])
-            used = np.flatnonzero(shares.max(axis=0) >= 0.001)
-            out["mix"] = {
-                "rows": keys,
-                "columns": [labels[j] for j in used],
-                "shares": np.round(shares[:, used], 4).tolist(),
-            }
-    return out
 
 
 def _risk(run: RunDir, where: str, recommended: str, reference: str, *, seed: int) -> dict[str, Any]:

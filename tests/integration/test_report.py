@@ -7,7 +7,7 @@ import json
 import pytest
 from pypdf import PdfReader
 
-from campaign_sim.reports.render import PAGE_TITLES
+from campaign_sim.reports.render import PAGE_TITLES, _interval
 from tests.integration.cli_runs import invoke, small_trained_run
 
 
@@ -30,9 +30,8 @@ def test_report_pages_and_executive_numbers_match_summary(trained_run):
     head = summary["headline"]
     assert f"Verdict: {summary['verdict']['verdict']}" in first
     assert f"Recommended policy: {summary['recommended']}" in first
-    for value in (head["profit"]["mean"], head["profit"]["low"], head["baseline_profit"]["mean"]):
-        assert f"{value:,.3f}" in first
-    assert f"{head['difference']['mean']:+,.3f}" in first
+    assert _interval(head["profit"]) in first and _interval(head["baseline_profit"]) in first
+    assert _interval(head["difference"], signed=True) in first
     assert f"{head['roi']:,.2f}" in first and f"{head['unsubscribes']:.4f}" in first
     assert summary["verdict"]["verdict"] in ("GO", "NO-GO") and summary["verdict"]["reasons"]
 
@@ -44,6 +43,11 @@ def test_rerun_with_the_same_seed_is_byte_identical(trained_run):
     assert invoke("report", trained_run, "-q").exit_code == 0
     assert (trained_run / "report" / "report.pdf").read_bytes() == first
     assert {p.name: p.read_bytes() for p in (trained_run / "report").glob("*.png")} == pngs
+
+
+def test_intervals_keep_the_digits_that_resolve_them():
+    assert _interval({"mean": 0.0123, "low": 0.0101, "high": 0.0145}) == "0.0123 [0.0101, 0.0145]"
+    assert _interval({"mean": 12.5, "low": 11.0, "high": 14.0}, signed=True) == "+12.500 [+11.000, +14.000]"
 
 
 def test_report_of_a_run_without_training_exits_2(tmp_path):

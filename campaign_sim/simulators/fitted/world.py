@@ -230,7 +230,9 @@ class FittedWorld:
             raise InputError("this fitted world has no shopper population to draw episodes from")
         rng = np.random.default_rng(seed)
         rows = rng.choice(self.population.height, size=size, replace=size > self.population.height)
-        return self.pool_of(self.population[rows])
+        pool = self.pool_of(self.population[rows])
+        pool.data["population_row"] = rows  # who each seat is: reports group customers by profile
+        return pool
 
     def pool_of(self, frame: pl.DataFrame) -> ShopperPool:
         """The shoppers of ``frame`` (feature columns as in the log), one pool row per frame row."""
