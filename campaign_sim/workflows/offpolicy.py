@@ -172,6 +172,7 @@ def run_offpolicy(
     policy = SB3Policy(load_model(algo, policy_dir / "model.zip"), name=algo, shape=shape)
     settings = settings_from(world.config, fitted=True, pessimism=0.0)
     result = offpolicy_evaluate({policy_dir.name: policy}, log, world, settings, seed=seed, method=method)
+    result["source"] = str(Path(source).resolve())  # the report reads it from anywhere
     result["simulated"] = _simulated(run, algo)
     run.evaluations.mkdir(parents=True, exist_ok=True)
     paths = {

@@ -67,8 +67,11 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
     )
     config = run.load_config()
     strategy = strategy_mix(run, evaluation, recommended, reference, world, seed=seed)
-    log = _source_log(world)
+    held_out = _held_out_source(run, world)
+    log = load_log(held_out, world.config) if held_out else _source_log(world)
     offpolicy = _offpolicy(run, world, log, recommended, config, seed=seed) if log is not None else None
+    if offpolicy is not None:
+        offpolicy["held_out"] = held_out is not None
     safety = _read_json(run.safety / "safety.json")
     verdict = _verdict(evaluation, recommended, offpolicy)
     if world is not None and log is None:  # a GO never stands on evidence that could not be read
@@ -159,8 +162,13 @@ def _verdict(
     else:
         go &= gate["verdict"] == "GO"
         d = gate["difference"]
+        on = (
+            f"the held-out log {offpolicy['source']}"
+            if offpolicy.get("held_out")
+            else "the log the world was fitted from (not held out: `evaluate --policy --logs` takes one)"
+        )
         reasons.append(
-            f"off-policy launch gate on the logged history: recommended - logged policy by "
+            f"off-policy launch gate on {on}: recommended - logged policy by "
             f"{gate['estimator']} = {_signed(d['value'])} [{_signed(d['low'])}, {_signed(d['high'])}] "
             f"per customer -> {gate['verdict']}"
         )
@@ -190,6 +198,19 @@ def _safety_verdict(safety: dict[str, Any], simulated: dict[str, Any]) -> dict[s
         "basis": "held-out off-policy gate",
         "launch": safety["recommended"],
     }
+
+
+def _held_out_source(run: RunDir, world: FittedWorld | None) -> str | None:
+    """A log other than the world's own that `evaluate --policy --logs` was given: the report's
+    off-policy numbers come from it (data that neither fitted the world nor trained the agents)."""
+    if world is None:
+        return None
+    fitted_from = world.metadata.get("source")
+    for path in sorted(run.evaluations.glob("ope_*.json")):
+        source = _read_json(path).get("source")
+        if source and source != fitted_from and Path(source).is_file():
+            return source
+    return None
 
 
 def _source_log(world: FittedWorld | None) -> CampaignLog | None:

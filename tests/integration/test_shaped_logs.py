@@ -75,6 +75,9 @@ def test_every_step_exits_0_and_the_report_speaks_the_campaign(pipeline):
         assert summary["horizon"] == 1 and not summary["domain"]["discounts"]
         assert not summary["domain"]["unsubscribes"]
     assert json.loads(results["evaluate"].output)["campaigns"] > 0
+    # `evaluate --logs` was given a fresh log: the report's off-policy gate reads it, and says so
+    gate = [r for r in summary["verdict"]["reasons"] if r.startswith("off-policy")]
+    assert gate and "the held-out log" in gate[0], summary["verdict"]["reasons"]
     # the strategy page's rows are the run's profiles, named by their features (a generated log's
     # strategy replays in its true world, whose customers carry the true segments)
     profiles = json.loads((run / "profiles" / "profiles.json").read_text())["profiles"]
