@@ -26,6 +26,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from campaign_sim.agents.sb3_agents import TrainSettings, build_model, load_model, make_vec_env
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
+from campaign_sim.core.errors import InputError
+from campaign_sim.core.jsonio import read_json
 from campaign_sim.simulators.interface import World
 
 CHECKPOINT, CHECKPOINT_META, MODEL, AGENT_META = (
@@ -92,7 +94,14 @@ def checkpoint_steps(directory: Path) -> int | None:
     meta = directory / CHECKPOINT_META
     if not meta.exists():
         return None
-    return int(json.loads(meta.read_text(encoding="utf-8"))["timesteps"])
+    return _timesteps(read_json(meta), meta)
+
+
+def _timesteps(meta: dict, path: Path) -> int:
+    steps = meta.get("timesteps")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise InputError(f"{path}: 'timesteps' must be a non-negative integer, got {steps!r}")
+    return steps
 
 
 def train_agent(

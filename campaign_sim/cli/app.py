@@ -107,6 +107,7 @@ def fit(
     dataset: DatasetOption = None,
     set_: SetOption = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Overrides campaign.seed.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the run's existing fitted world.")] = False,
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -116,7 +117,7 @@ def fit(
     resolved = config_from_options(config, dataset, set_)
     members = resolved.world.ensemble
     with training_progress(f"fitting {members} ensemble members", total=members, quiet=quiet or json) as tick:
-        summary = run_fit(logs, resolved, out=out, seed=seed, on_progress=tick)
+        summary = run_fit(logs, resolved, out=out, seed=seed, on_progress=tick, force=force)
     for message in summary.warnings:
         err_console.print(f"warning: {message}", style="yellow")
     if json:

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from campaign_sim.core.config import CampaignConfig
 from campaign_sim.core.errors import CampaignSimError
+from campaign_sim.core.jsonio import finite
 from campaign_sim.data.datasets import PRESETS, resolve_config
 
 NOT_A_TERMINAL_WIDTH = 200  # a pipe or log file keeps whole lines (rich would cut at 80)
@@ -117,7 +118,7 @@ def _bar_columns() -> tuple:
 
 def print_json(payload: Any) -> None:
     """Write ``payload`` as JSON on stdout (no colour, no wrapping)."""
-    typer.echo(json.dumps(payload, indent=2, default=str))
+    typer.echo(json.dumps(finite(payload), indent=2, default=str, allow_nan=False))
 
 
 def fail(exc: BaseException, code: int) -> None:

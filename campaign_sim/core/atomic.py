@@ -70,3 +70,35 @@ def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def swap_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty staging directory beside ``target``; on success it replaces ``target``
+    whole (the old one is moved aside, the new one renamed in, the old one removed), so a kill
+    leaves the old directory or the new one, never a mix. ``restore_swapped`` undoes a kill
+    between the two renames."""
+    import shutil
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        yield staging
+        aside = target.parent / f".{target.name}.old-{os.getpid()}"
+        if target.exists():
+            os.rename(target, aside)
+        os.rename(staging, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def restore_swapped(target: str | os.PathLike[str]) -> None:
+    """Put back the old directory a swap killed between its two renames left aside."""
+    target = Path(target)
+    if target.exists() or not target.parent.is_dir():
+        return
+    aside = sorted(target.parent.glob(f".{target.name}.old-*"))
+    if aside:
+        os.rename(aside[-1], target)

@@ -36,8 +36,8 @@ def plot_arm_agreement(arms: list[dict[str, Any]], *, outcome: str, ax: Axes | N
     ys = range(len(arms))
     observed = [a[outcome]["observed"] for a in arms]
     # Intervals need not be centred (Wilson); rounding can put a bound a hair past the mean.
-    low = [_bar(a[outcome]["observed"] - a[outcome]["ci95"][0]) for a in arms]
-    high = [_bar(a[outcome]["ci95"][1] - a[outcome]["observed"]) for a in arms]
+    low = [_bar(a[outcome]["observed"], a[outcome]["ci95"][0]) for a in arms]
+    high = [_bar(a[outcome]["ci95"][1], a[outcome]["observed"]) for a in arms]
     ax.errorbar(
         observed, ys, xerr=[low, high], fmt="o", color=PALETTE[0], markersize=3, label="observed (95% CI)"
     )
@@ -51,9 +51,12 @@ def plot_arm_agreement(arms: list[dict[str, Any]], *, outcome: str, ax: Axes | N
     return ax
 
 
-def _bar(length: float) -> float:
-    """A drawable error-bar length: never negative, NaN (not drawn) when unbounded."""
-    return max(length, 0.0) if math.isfinite(length) else math.nan
+def _bar(upper: float | None, lower: float | None) -> float:
+    """A drawable error-bar length ``upper - lower``: never negative, NaN (not drawn) when a bound
+    is unbounded (infinite in memory, null once saved as JSON)."""
+    if upper is None or lower is None or not math.isfinite(upper - lower):
+        return math.nan
+    return max(upper - lower, 0.0)
 
 
 def fidelity_figure(report: dict[str, Any]) -> plt.Figure:

@@ -6,7 +6,6 @@ be rebuilt from saved results. The PDF carries no dates: same summary, same byte
 
 from __future__ import annotations
 
-import json
 import math
 import textwrap
 from pathlib import Path
@@ -16,6 +15,7 @@ import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
+from campaign_sim.core.jsonio import dumps_json
 from campaign_sim.reports.executive import draw_executive
 from campaign_sim.reports.fidelity_plots import plot_arm_agreement, plot_calibration
 from campaign_sim.reports.plots import (
@@ -61,7 +61,7 @@ def render_report(summary: dict[str, Any], out: str | Path) -> dict[str, Path]:
                 pdf.savefig(figure)
         for name, figure in figures:
             paths[name] = save_png(figure, out / f"{name}.png")
-    write_text_atomic(paths["summary"], json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(paths["summary"], dumps_json(summary))
     return paths
 
 
@@ -228,12 +228,12 @@ def _logged_copies(figure: plt.Figure, fidelity: dict[str, Any], names: dict[str
         "observed (95% interval) and the fitted world's prediction."
     ]
     if base is not None:
-        half = (base[outcome]["ci95"][1] - base[outcome]["ci95"][0]) / 2
+        half = _half_width(base[outcome]["ci95"])
         lines.append(f"Against no contact ({base[outcome]['observed']:.4f}, {base['rows']:,} customers):")
         for arm in sorted(arms, key=lambda a: -a[outcome]["observed"]):
             if arm is base:
                 continue
-            other = (arm[outcome]["ci95"][1] - arm[outcome]["ci95"][0]) / 2
+            other = _half_width(arm[outcome]["ci95"])
             lift = arm[outcome]["observed"] - base[outcome]["observed"]
             margin = math.hypot(half, other)  # independent groups: the half-widths add in quadrature
             lines.append(
@@ -241,6 +241,11 @@ def _logged_copies(figure: plt.Figure, fidelity: dict[str, Any], names: dict[str
                 f"({arm['rows']:,} customers)"
             )
     _text(figure, lines, top=0.36, size=8)
+
+
+def _half_width(ci: list[float | None]) -> float:
+    """Half the interval's width; NaN when a bound is unbounded (saved as null)."""
+    return (ci[1] - ci[0]) / 2 if None not in ci else math.nan
 
 
 def _risk(summary: dict[str, Any]) -> plt.Figure:

@@ -78,7 +78,7 @@ def run_demo(
         )
         lines = [f"history: {generated.rows:,} logged decisions under business-as-usual ({log_path})"]
     stage(f"fitting a {config.world.ensemble}-member response model to the history")
-    fit = run_fit(log_path, config, out=out, seed=seed, on_progress=on_progress)
+    fit = run_fit(log_path, config, out=out, seed=seed, on_progress=on_progress, force=True)
     lines += fit.lines()
     if dataset == "synthetic":
         lines.append(_copy_library(out, "template" if fast else generator, seed=seed, stage=stage))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,9 +11,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from campaign_sim.core.atomic import write_text_atomic
+from campaign_sim.core.atomic import swap_dir, write_text_atomic
 from campaign_sim.core.config import CampaignConfig
-from campaign_sim.core.runs import check_run_root, create_run
+from campaign_sim.core.errors import InputError
+from campaign_sim.core.jsonio import dumps_json
+from campaign_sim.core.run_lock import run_lock
+from campaign_sim.core.runs import RunDir, check_run_root, create_run
 from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_labels
 from campaign_sim.data.copies import load_copy_embeddings
@@ -90,31 +92,43 @@ def run_fit(
     seed: int | None = None,
     encoder: TextEncoder | None = None,
     on_progress: Callable[[int, int, float], None] | None = None,
+    force: bool = False,
 ) -> FitSummary:
     """Fit a world on ``logs`` into ``out``/world and write its fidelity report. The run directory
-    is created only once the fit succeeded: a log that cannot be fitted leaves nothing behind."""
-    check_run_root(out)
-    log = load_log(logs, config)
-    seed = config.seed if seed is None else seed
-    embeddings = _copy_embeddings(log, encoder or HashingEncoder())
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = fit_world(log, copy_embeddings=embeddings, seed=seed, on_progress=on_progress)
-    run = create_run(out, config)
-    # Fidelity is scored on the world as later commands will load it, not the in-memory one:
-    # a save that changed any prediction shows up here.
-    world = FittedWorld.load(result.world.save(run.world))
-    report = held_out_fidelity(result, log, world=world, truth=_truth_beside(log))
-    report["assumptions"] = world.metadata["assumptions"]
-    report["population"] = world.metadata["population"]
-    report["outcomes"] = distinct_outcomes(log.frame)
-    world.metadata["fidelity"] = {
-        name: {k: v for k, v in head.items() if k != "calibration"} for name, head in report["heads"].items()
-    }
-    world.save(run.world)
-    write_text_atomic(run.world / "fidelity.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
-    save_png(fidelity_figure(report), run.world / "fidelity.png")
-    return FitSummary(run.world, report, result.seconds, [str(w.message) for w in caught])
+    is created only once the fit succeeded: a log that cannot be fitted leaves nothing behind.
+    An existing world is replaced only with ``force``, whole (see ``swap_dir``)."""
+    root = check_run_root(out)
+    with run_lock(root):
+        if (RunDir(root).world / "world.json").exists() and not force:
+            raise InputError(
+                f"{RunDir(root).world}: a fitted world is already there; pass --force to replace it "
+                "(agents trained in it will then face a different world)"
+            )
+        log = load_log(logs, config)
+        seed = config.seed if seed is None else seed
+        embeddings = _copy_embeddings(log, encoder or HashingEncoder())
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = fit_world(log, copy_embeddings=embeddings, seed=seed, on_progress=on_progress)
+        run = create_run(out, config)
+        # The world, its fidelity and figure are written into a staging directory that then replaces
+        # run/world whole: a kill leaves the old world or the new one, never a mix.
+        with swap_dir(run.world) as staging:
+            # Fidelity is scored on the world as later commands will load it, not the in-memory one:
+            # a save that changed any prediction shows up here.
+            world = FittedWorld.load(result.world.save(staging))
+            report = held_out_fidelity(result, log, world=world, truth=_truth_beside(log))
+            report["assumptions"] = world.metadata["assumptions"]
+            report["population"] = world.metadata["population"]
+            report["outcomes"] = distinct_outcomes(log.frame)
+            world.metadata["fidelity"] = {
+                name: {k: v for k, v in head.items() if k != "calibration"}
+                for name, head in report["heads"].items()
+            }
+            world.save(staging)
+            write_text_atomic(staging / "fidelity.json", dumps_json(report))
+            save_png(fidelity_figure(report), staging / "fidelity.png")
+        return FitSummary(run.world, report, result.seconds, [str(w.message) for w in caught])
 
 
 def distinct_outcomes(frame: pl.DataFrame) -> list[str]:

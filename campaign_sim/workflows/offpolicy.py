@@ -13,7 +13,6 @@ campaign-level weights.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,8 @@ from campaign_sim.agents.policy import Policy, attach
 from campaign_sim.agents.sb3_agents import ALGORITHMS, SB3Policy, load_model
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
 from campaign_sim.core.errors import InputError
+from campaign_sim.core.jsonio import dumps_json, read_json
+from campaign_sim.core.run_lock import run_lock
 from campaign_sim.core.runs import RunDir
 from campaign_sim.data.log import CampaignLog, load_log
 from campaign_sim.envs.core import EnvSettings
@@ -159,30 +160,31 @@ def run_offpolicy(
     meta_path = policy_dir / "agent.json"
     if not meta_path.exists() or not (policy_dir / "model.zip").exists():
         raise InputError(f"{policy_dir}: not a trained agent (expected agent.json and model.zip)")
-    algo = json.loads(meta_path.read_text(encoding="utf-8")).get("algo")
+    algo = read_json(meta_path).get("algo")
     if algo not in ALGORITHMS:
         raise InputError(f"{meta_path}: field 'algo' is {algo!r}; expected one of {', '.join(ALGORITHMS)}")
     run = RunDir(policy_dir.parent.parent)
-    world = FittedWorld.load(world_dir or run.world)
-    source = logs or world.metadata.get("source")
-    if source is None or not Path(source).exists():
-        raise InputError(f"{source}: no such log (give --logs PATH)")
-    log = load_log(source, world.config)
-    shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
-    policy = SB3Policy(load_model(algo, policy_dir / "model.zip"), name=algo, shape=shape)
-    settings = settings_from(world.config, fitted=True, pessimism=0.0)
-    result = offpolicy_evaluate({policy_dir.name: policy}, log, world, settings, seed=seed, method=method)
-    result["source"] = str(Path(source).resolve())  # the report reads it from anywhere
-    result["simulated"] = _simulated(run, algo)
-    run.evaluations.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "json": run.evaluations / f"ope_{policy_dir.name}.json",
-        "parquet": run.evaluations / f"ope_{policy_dir.name}.parquet",
-    }
-    write_text_atomic(paths["json"], json.dumps(result, indent=2, sort_keys=True) + "\n")
-    with atomic_path(paths["parquet"]) as tmp:
-        estimates_frame(result).write_parquet(tmp)
-    return OffPolicyRun(result, paths)
+    with run_lock(run.root):
+        world = FittedWorld.load(world_dir or run.world)
+        source = logs or world.metadata.get("source")
+        if source is None or not Path(source).exists():
+            raise InputError(f"{source}: no such log (give --logs PATH)")
+        log = load_log(source, world.config)
+        shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
+        policy = SB3Policy(load_model(algo, policy_dir / "model.zip"), name=algo, shape=shape)
+        settings = settings_from(world.config, fitted=True, pessimism=0.0)
+        result = offpolicy_evaluate({policy_dir.name: policy}, log, world, settings, seed=seed, method=method)
+        result["source"] = str(Path(source).resolve())  # the report reads it from anywhere
+        result["simulated"] = _simulated(run, algo)
+        run.evaluations.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "json": run.evaluations / f"ope_{policy_dir.name}.json",
+            "parquet": run.evaluations / f"ope_{policy_dir.name}.parquet",
+        }
+        write_text_atomic(paths["json"], dumps_json(result))
+        with atomic_path(paths["parquet"]) as tmp:
+            estimates_frame(result).write_parquet(tmp)
+        return OffPolicyRun(result, paths)
 
 
 def _simulated(run: RunDir, name: str) -> dict[str, Any]:
@@ -190,7 +192,7 @@ def _simulated(run: RunDir, name: str) -> dict[str, Any]:
     path = run.evaluations / "train_evaluation.json"
     if not path.exists():
         return {}
-    evaluation = json.loads(path.read_text(encoding="utf-8"))
+    evaluation = read_json(path)
     return {
         where: table["policies"][name]["expected_profit"]
         for where, table in evaluation.get("evaluated_in", {}).items()

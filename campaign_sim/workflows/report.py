@@ -8,7 +8,6 @@ recommended policy and business-as-usual on the same simulated shoppers.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,8 @@ import polars as pl
 
 from campaign_sim.agents.baselines import MyopicPolicy
 from campaign_sim.core.errors import InputError
+from campaign_sim.core.jsonio import read_json
+from campaign_sim.core.run_lock import run_lock
 from campaign_sim.core.runs import RunDir
 from campaign_sim.data.log import CampaignLog, load_log
 from campaign_sim.envs.worlds import settings_from
@@ -40,15 +41,16 @@ RISK_CAMPAIGNS, RISK_SHOPPERS = 2_000, 1_000
 def run_report(run_dir: str | Path, *, seed: int = 0) -> dict[str, Path]:
     """Write ``run_dir/report/{report.pdf, *.png, summary.json}``."""
     run = RunDir(Path(run_dir))
-    summary = build_summary(run, seed=seed)
-    return render_report(summary, run.report)
+    with run_lock(run.root):
+        summary = build_summary(run, seed=seed)
+        return render_report(summary, run.report)
 
 
 def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
     path = run.evaluations / "train_evaluation.json"
     if not path.exists():
         raise InputError(f"{run.root}: no {path.name} (run `campaign-sim train --out {run.root}` first)")
-    evaluation = json.loads(path.read_text(encoding="utf-8"))
+    evaluation = read_json(path)
     where = "true_world" if "true_world" in evaluation["evaluated_in"] else "world"
     table = evaluation["evaluated_in"][where]
     reference = table["reference"]
@@ -425,4 +427,4 @@ def _data(world: FittedWorld | None, log: CampaignLog | None) -> dict[str, Any]:
 
 
 def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return read_json(path) if path.exists() else None

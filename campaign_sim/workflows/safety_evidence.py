@@ -9,7 +9,6 @@ the log's (group, action) space is too thin to vouch for. ``write``/``read`` kee
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,8 @@ import polars as pl
 
 from campaign_sim.core.atomic import write_text_atomic
 from campaign_sim.core.config import CampaignConfig
+from campaign_sim.core.jsonio import dumps_json
+from campaign_sim.core.run_lock import run_lock
 from campaign_sim.core.runs import RunDir
 from campaign_sim.data.bandit import flat_action_index, flat_action_labels
 from campaign_sim.data.log import load_log
@@ -140,7 +141,7 @@ def treatments(result: SafetyResult, proposal: str, *, seed: int) -> list[Treatm
 def write(evidence: SafetyEvidence, folder: str | Path) -> Path:
     path = Path(folder) / FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, json.dumps(evidence.to_dict(), indent=2, sort_keys=True) + "\n")
+    write_text_atomic(path, dumps_json(evidence.to_dict()))
     return path
 
 
@@ -154,4 +155,7 @@ def run_recommend(
     if out is None:
         return result, None
     population = log.frame.get_column("customer_id").n_unique()
-    return result, write(safety_evidence(result, population=population, seed=seed), RunDir(Path(out)).safety)
+    with run_lock(Path(out)):
+        return result, write(
+            safety_evidence(result, population=population, seed=seed), RunDir(Path(out)).safety
+        )

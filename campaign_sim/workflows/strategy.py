@@ -4,7 +4,6 @@ period, replayed on the same simulated customers."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ import polars as pl
 from campaign_sim.agents.evaluate import make_core, run_policy
 from campaign_sim.agents.sb3_agents import ALGORITHMS, SB3Policy, load_model
 from campaign_sim.core.errors import InputError
+from campaign_sim.core.jsonio import read_json
 from campaign_sim.core.runs import RunDir
 from campaign_sim.data import schema as S
 from campaign_sim.envs.worlds import ObservedThrough, resolve_world
@@ -93,7 +93,7 @@ def _profiles_of(run: RunDir, core, world: FittedWorld | None) -> tuple[np.ndarr
     path = run.profiles / "profiles.parquet"
     rows = core.pool.data.get("population_row")
     if path.exists() and rows is not None and world is not None and world.population is not None:
-        described = json.loads((run.profiles / "profiles.json").read_text(encoding="utf-8"))["profiles"]
+        described = read_json(run.profiles / "profiles.json").get("profiles", [])
         keys = [p["key"] for p in described]
         table = pl.read_parquet(path).with_columns(pl.col("customer_id").cast(pl.String))
         ids = world.population.get_column(S.CUSTOMER_ID).cast(pl.String)

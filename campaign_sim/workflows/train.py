@@ -35,7 +35,9 @@ from campaign_sim.agents.training import Progress, train_agent
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
 from campaign_sim.core.config import CampaignConfig
 from campaign_sim.core.errors import InputError
-from campaign_sim.core.runs import create_run
+from campaign_sim.core.jsonio import dumps_json
+from campaign_sim.core.run_lock import run_lock
+from campaign_sim.core.runs import check_run_root, create_run
 from campaign_sim.envs.worlds import ObservedThrough, resolve_world
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.generate import PARAMETERS_FILE
@@ -81,7 +83,13 @@ class TrainResult:
 
 
 def run_train(request: TrainRequest, *, progress: Callable[[str], Progress] | None = None) -> TrainResult:
-    """Train ``algos`` x ``seeds`` agents, evaluate them and the baselines, write the results."""
+    """Train ``algos`` x ``seeds`` agents, evaluate them and the baselines, write the results
+    (holding the run's lock: one writer at a time)."""
+    with run_lock(check_run_root(request.out)):
+        return _train(request, progress)
+
+
+def _train(request: TrainRequest, progress: Callable[[str], Progress] | None) -> TrainResult:
     unknown = [a for a in request.algos if a not in ALGORITHMS]
     if unknown:
         raise InputError(f"--algo {unknown[0]!r}: expected one of {', '.join(ALGORITHMS)}")
@@ -128,7 +136,7 @@ def run_train(request: TrainRequest, *, progress: Callable[[str], Progress] | No
         evaluation.setdefault("evaluated_in", {})[label] = table
         frames.append(frame.with_columns(pl.lit(label).alias("evaluated_in")))
     run.evaluations.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(run.evaluations / "train_evaluation.json", json.dumps(evaluation, indent=2) + "\n")
+    write_text_atomic(run.evaluations / "train_evaluation.json", dumps_json(evaluation))
     with atomic_path(run.evaluations / "train_episodes.parquet") as tmp:
         pl.concat(frames).write_parquet(tmp)
     return TrainResult(run.root, evaluation, tuple(summary_lines(evaluation)))

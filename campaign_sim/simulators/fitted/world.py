@@ -17,10 +17,11 @@ import numpy as np
 import polars as pl
 from safetensors.numpy import load_file, save_file
 
-from campaign_sim.core.atomic import atomic_path, write_text_atomic
+from campaign_sim.core.atomic import atomic_path, restore_swapped, write_text_atomic
 from campaign_sim.core.config import CampaignConfig, config_from_text
 from campaign_sim.core.config_writer import config_to_toml
 from campaign_sim.core.errors import InputError
+from campaign_sim.core.manifest import check_manifest, write_manifest
 from campaign_sim.simulators.fitted.behaviour import behaviour_probs
 from campaign_sim.simulators.fitted.encoding import Encoding
 from campaign_sim.simulators.fitted.support import SupportTable
@@ -316,23 +317,39 @@ class FittedWorld:
         if self.population is not None:
             with atomic_path(directory / POPULATION_FILE) as tmp:
                 self.population.write_parquet(tmp)
-        # world.json last: its presence marks a complete world
         write_text_atomic(
             directory / META_FILE, json.dumps(meta, indent=2, sort_keys=True, default=_json) + "\n"
+        )
+        # the manifest last: it says which files make one world (a save killed half-way over an
+        # older world leaves files that do not match it, and load refuses them)
+        write_manifest(
+            directory, [WEIGHTS_FILE, META_FILE] + [POPULATION_FILE] * (self.population is not None)
         )
         return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> FittedWorld:
         directory = Path(directory)
+        restore_swapped(directory)  # a re-fit killed between its two renames: the old world is back
         meta_path, weights_path = directory / META_FILE, directory / WEIGHTS_FILE
         if not meta_path.exists() or not weights_path.exists():
             raise InputError(f"{directory}: not a fitted world (expected {META_FILE} and {WEIGHTS_FILE})")
+        check_manifest(directory, remedy="refit it with `campaign-sim fit --force`")
+        meta, tensors = _read_world_files(meta_path, weights_path)
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            tensors = load_file(str(weights_path))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{directory}: cannot read fitted world ({exc})") from None
+            world = cls._from_files(directory, meta, tensors)
+            world._smoke_test()
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise InputError(
+                f"{weights_path}: does not make a world with {meta_path.name} ({exc!r})"
+            ) from None
+        return world
+
+    @classmethod
+    def _from_files(
+        cls, directory: Path, meta: dict[str, Any], tensors: dict[str, np.ndarray]
+    ) -> FittedWorld:
+        meta_path = directory / META_FILE
         config = config_from_text(meta.pop("config_toml"), source=str(meta_path))
         raw_encoding = meta.pop("encoding")
         if meta.pop("format", 1) < 2:
@@ -346,8 +363,44 @@ class FittedWorld:
         table = SupportTable.from_saved(groups, tensors) if groups is not None else None
         behaviour = {k: tensors.pop(k) for k in list(tensors) if k.startswith("behaviour.")} or None
         population_path = directory / POPULATION_FILE
-        population = pl.read_parquet(population_path) if population_path.exists() else None
+        population = _read_population(population_path) if population_path.exists() else None
         return cls(config, encoding, tensors, support, has_unsub, meta, population, table, behaviour)
+
+    def _smoke_test(self) -> None:
+        """One prediction from the first customer: tensors of the wrong shape fail here, on load,
+        not minutes later; a non-finite prediction is refused."""
+        if self.population is None or self.population.height == 0:
+            return
+        x = self.encoding.shopper_matrix(self.population.head(1))
+        state = np.zeros((1, len(self.encoding.state)))
+        response = self.predict(x, state, np.zeros(1, dtype=np.int64))
+        if not all(np.isfinite(v).all() for v in (response.p_visit, response.p_conversion)):
+            raise ValueError("its predictions are not finite numbers")
+
+
+def _read_population(path: Path) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:  # polars raises its own error types on a damaged file
+        raise InputError(f"{path}: not a readable parquet file ({type(exc).__name__})") from None
+
+
+def _read_world_files(meta_path: Path, weights_path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """world.json (an object) and the tensors (finite), each error naming its file."""
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{meta_path}: not readable JSON ({exc})") from None
+    if not isinstance(meta, dict) or "config_toml" not in meta or "encoding" not in meta:
+        raise InputError(f"{meta_path}: not a fitted world's description (expected config_toml and encoding)")
+    try:
+        tensors = load_file(str(weights_path))
+    except Exception as exc:  # safetensors raises its own error types on a damaged file
+        raise InputError(f"{weights_path}: not a readable safetensors file ({exc})") from None
+    for name, tensor in tensors.items():
+        if tensor.dtype.kind == "f" and not np.isfinite(tensor).all():
+            raise InputError(f"{weights_path}: tensor {name!r} holds NaN or infinite values")
+    return meta, tensors
 
 
 def _legacy_categorical(raw: dict[str, Any], meta: dict[str, Any], path: Path) -> list[list[Any]]:
