@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 from campaign_sim.agents.sb3_agents import TrainSettings, build_model, load_model, make_vec_env
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
@@ -65,11 +66,23 @@ class _Checkpoints(BaseCallback):
     def _on_training_start(self) -> None:
         self.started, self.start_steps = time.perf_counter(), self.num_timesteps
         self.last_saved = self.num_timesteps
+        self.on_policy = isinstance(self.model, OnPolicyAlgorithm)
 
-    def _on_step(self) -> bool:
+    def _save_when_due(self) -> None:
         if self.num_timesteps - self.last_saved >= self.every:
             save_checkpoint(self.model, self.directory)
             self.last_saved = self.num_timesteps
+
+    def _on_rollout_start(self) -> None:
+        # PPO / A2C: here the previous rollout has been learned from, so every counted step is a
+        # trained sample. A checkpoint mid-rollout counted steps whose buffer a kill then lost
+        # (one kill: 20,480 steps counted, 19,968 trained).
+        if self.on_policy:
+            self._save_when_due()
+
+    def _on_step(self) -> bool:
+        if not self.on_policy:  # DQN learns every step (its replay buffer is not checkpointed)
+            self._save_when_due()
         # a wall-clock budget ends training early (benchmarks: "value reached within 120 s")
         return self.max_seconds is None or time.perf_counter() - self.started < self.max_seconds
 

@@ -117,7 +117,11 @@ def test_training_killed_with_sigkill_resumes_to_the_requested_total(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     meta = json.loads((agent / AGENT_META).read_text())
     assert meta["trained_timesteps"] >= total
-    assert load_model("ppo", agent / MODEL).num_timesteps == meta["trained_timesteps"]
+    model = load_model("ppo", agent / MODEL)
+    assert model.num_timesteps == meta["trained_timesteps"]
+    # every counted step was learned from: PPO updates n_epochs times per rollout of n_steps x n_envs
+    trained_samples = model._n_updates // model.n_epochs * model.n_steps * model.n_envs
+    assert trained_samples == model.num_timesteps
 
 
 def test_masked_dqn_exploration_is_seeded_by_the_agent_seed():
