@@ -12,9 +12,12 @@ refuses code.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import pickle
+import pickletools
 import re
 import zipfile
 from collections import deque
@@ -29,6 +32,16 @@ from gymnasium import spaces
 from campaign_sim.core.errors import InputError
 
 Rebuild = Callable[[dict[str, Any], type, Path], Any]
+# where the classes an agent's pickled entries name come from (spaces, schedules, buffers)
+SAFE_MODULES = (
+    "numpy",
+    "gymnasium",
+    "stable_baselines3",
+    "sb3_contrib",
+    "collections",
+    "campaign_sim",
+    "torch",
+)
 
 
 def safe_objects(path: Path, cls: type) -> dict[str, Any]:
@@ -42,6 +55,7 @@ def safe_objects(path: Path, cls: type) -> dict[str, Any]:
     for key, item in data.items():
         if not (isinstance(item, dict) and ":serialized:" in item):
             continue
+        _refuse_foreign_globals(item, path, key)
         rebuild = REBUILT.get(key)
         if rebuild is None:
             raise InputError(
@@ -50,6 +64,47 @@ def safe_objects(path: Path, cls: type) -> dict[str, Any]:
             )
         objects[key] = rebuild(item, cls, path)
     return objects
+
+
+def _refuse_foreign_globals(item: dict[str, Any], path: Path, key: str) -> None:
+    """Read the pickle's opcodes, never run them: every class or function it names must come from
+    the libraries an agent is made of. Nothing here is unpickled either way (the entry is
+    rebuilt); this tells the user the file was tampered with instead of silently ignoring it."""
+    try:
+        raw = base64.b64decode(str(item[":serialized:"]), validate=True)
+        named = _named_globals(raw)
+    except (ValueError, binascii.Error) as exc:
+        raise InputError(f"{path}: its entry '{key}' is not a pickle campaign-sim wrote ({exc})") from None
+    foreign = sorted({m for m in named if not any(m == p or m.startswith(p + ".") for p in SAFE_MODULES)})
+    if foreign:
+        raise InputError(
+            f"{path}: its entry '{key}' names code from {', '.join(foreign)} (a tampered agent); "
+            "nothing was loaded or run"
+        )
+
+
+def _named_globals(raw: bytes) -> list[str]:
+    """The module of every global a pickle references (GLOBAL / INST / STACK_GLOBAL)."""
+    recent: list[str | None] = []  # values pushed, strings kept: STACK_GLOBAL pops module, name
+    memo: dict[int, str | None] = {}  # repeated strings come back from the memo
+    modules = []
+    for op, arg, _ in pickletools.genops(raw):
+        if op.name in ("GLOBAL", "INST"):
+            modules.append(str(arg).split(" ")[0])
+        elif op.name == "STACK_GLOBAL":
+            if len(recent) < 2 or recent[-2] is None or recent[-1] is None:
+                raise ValueError("a global whose name is computed")
+            modules.append(str(recent[-2]))
+        top = recent[-1] if recent else None
+        if op.name == "MEMOIZE":
+            memo[len(memo)] = top
+        elif op.name in ("PUT", "BINPUT", "LONG_BINPUT"):
+            memo[int(arg)] = top
+        elif op.name in ("GET", "BINGET", "LONG_BINGET"):
+            recent.append(memo.get(int(arg)))
+        else:
+            recent.append(arg if isinstance(arg, str) and "UNICODE" in op.name else None)
+    return modules
 
 
 def _numbers(item: dict[str, Any], field: str, path: Path, kind: type = float) -> np.ndarray:
@@ -88,7 +143,8 @@ def _policy_kwargs(item: dict[str, Any], cls: type, path: Path) -> dict[str, Any
             raw = io.BytesIO(archive.read("policy.pth"))
         weights = torch.load(raw, map_location="cpu", weights_only=True)
     except (OSError, KeyError, RuntimeError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
-        raise InputError(f"{path}: its policy weights cannot be read ({exc})") from None
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: its policy weights cannot be read ({first})") from None
     layers = sorted(
         (int(m.group(1)), tensor.shape[0])
         for key, tensor in weights.items()

@@ -9,6 +9,10 @@ Python overhead per sample small.
 
 from __future__ import annotations
 
+import io
+import pickle
+import warnings
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecMonitor
 
 from campaign_sim.agents.policy import flat_masks, greedy, masked_normalise
 from campaign_sim.agents.safe_load import safe_objects
+from campaign_sim.core.errors import InputError
 from campaign_sim.envs.sb3_vec_env import CampaignVecEnv
 from campaign_sim.simulators.interface import World
 
@@ -152,7 +157,37 @@ def load_model(algo: str, path: str | Path) -> BaseAlgorithm:
     """An agent saved by ``BaseAlgorithm.save``, loaded without unpickling anything from it
     (``safe_load``: a received run directory must not run code)."""
     cls = MaskedDQN if algo == "dqn" else CLASSES[algo]
-    return cls.load(str(path), device="cpu", custom_objects=safe_objects(Path(path), cls))
+    objects = safe_objects(Path(path), cls)
+    try:
+        with warnings.catch_warnings():  # torch's notes on a refused pickle: the error says it
+            warnings.simplefilter("ignore")
+            return cls.load(str(path), device="cpu", custom_objects=objects)
+    except (
+        OSError,
+        EOFError,
+        KeyError,
+        ValueError,
+        RuntimeError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+    ) as exc:
+        # policy.pth is read with torch.load(weights_only=True): a pickle of code is refused there
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+        raise InputError(f"{path}: not a loadable agent ({type(exc).__name__}: {first})") from None
+
+
+def check_agent_file(algo: str, path: str | Path) -> None:
+    """Refuse an agent zip a report would not load (tampered entries, weights that are not plain
+    tensors) without loading it: a received run is checked whole, not only the agent it shows."""
+    cls = MaskedDQN if algo == "dqn" else CLASSES[algo]
+    safe_objects(Path(path), cls)
+    try:
+        with zipfile.ZipFile(path) as archive, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.load(io.BytesIO(archive.read("policy.pth")), map_location="cpu", weights_only=True)
+    except (OSError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: its policy weights are not plain tensors ({first})") from None
 
 
 class SB3Policy:

@@ -135,6 +135,11 @@ def train_agent(
     done_before = checkpoint_steps(directory) if resume else None
     if done_before is not None:
         model = load_model(settings.algo, directory / CHECKPOINT)
+        if model.n_envs != env.num_envs:
+            raise InputError(
+                f"{directory / CHECKPOINT}: was trained with --n-envs {model.n_envs}; "
+                f"resume with the same (got {env.num_envs})"
+            )
         model.set_env(env)
         model.tensorboard_log = str(tensorboard) if tensorboard else None
     else:

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from campaign_sim.agents.baselines import MyopicPolicy
+from campaign_sim.agents.sb3_agents import ALGORITHMS, check_agent_file
 from campaign_sim.core.errors import InputError
 from campaign_sim.core.jsonio import read_json
 from campaign_sim.core.run_lock import run_lock
@@ -46,11 +47,21 @@ def run_report(run_dir: str | Path, *, seed: int = 0) -> dict[str, Path]:
         return render_report(summary, run.report)
 
 
+def check_agents(run: RunDir) -> None:
+    """Every agent of the run, refused whole if any was tampered with (the report shows them all)."""
+    for meta_path in sorted(run.agents.glob("*/agent.json")) if run.agents.is_dir() else []:
+        algo = read_json(meta_path).get("algo")
+        if algo not in ALGORITHMS:
+            raise InputError(f"{meta_path}: field 'algo' is {algo!r}; expected one of {list(ALGORITHMS)}")
+        check_agent_file(algo, meta_path.parent / "model.zip")
+
+
 def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
     path = run.evaluations / "train_evaluation.json"
     if not path.exists():
         raise InputError(f"{run.root}: no {path.name} (run `campaign-sim train --out {run.root}` first)")
     evaluation = read_json(path)
+    check_agents(run)
     where = "true_world" if "true_world" in evaluation["evaluated_in"] else "world"
     table = evaluation["evaluated_in"][where]
     reference = table["reference"]

@@ -367,10 +367,28 @@ class FittedWorld:
         return cls(config, encoding, tensors, support, has_unsub, meta, population, table, behaviour)
 
     def _smoke_test(self) -> None:
-        """One prediction from the first customer: tensors of the wrong shape fail here, on load,
-        not minutes later; a non-finite prediction is refused."""
+        """Shapes checked against the action space and encoding, then one prediction and one
+        behaviour distribution for the first customer: tensors of the wrong shape fail here, on
+        load, not minutes later; a non-finite prediction is refused."""
+        n, encoding = self.config.actions.n_actions, self.encoding
+        pcs = sum(c.startswith("copy_pc") for c in encoding.action_columns)
+        expected = {
+            "support": (self.support.shape, (n,)),
+            "action_table": (encoding.action_table.shape, (n, len(encoding.action_columns))),
+        }
+        if self.support_table is not None:
+            expected["support.decisions"] = (self.support_table.decisions.shape[1:], (n,))
+        if encoding.copy_basis is not None:
+            expected["copy_basis"] = (np.shape(encoding.copy_basis)[:1], (1 + pcs,))
+        for name, (found, wanted) in expected.items():
+            if tuple(found) != tuple(wanted):
+                raise ValueError(f"tensor {name!r} has shape {tuple(found)}, expected {tuple(wanted)}")
         if self.population is None or self.population.height == 0:
             return
+        if self.behaviour is not None:
+            x = encoding.shopper_matrix(self.population.head(1))
+            raw = {c: np.zeros(1) for c in encoding.state}
+            self.behaviour_probs(x, raw, np.ones((1, n), dtype=bool))
         x = self.encoding.shopper_matrix(self.population.head(1))
         state = np.zeros((1, len(self.encoding.state)))
         response = self.predict(x, state, np.zeros(1, dtype=np.int64))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import pickle
 import zipfile
 from pathlib import Path
 
@@ -49,14 +50,29 @@ def test_a_tampered_agent_loads_without_running_code(algo, tmp_path):
     obs = np.random.default_rng(0).normal(size=(32, model.observation_space.shape[0])).astype(np.float32)
     expected = model.predict(obs, deterministic=True)[0]
     marker = tmp_path / "ran"
-    schedule = "exploration_schedule" if algo == "dqn" else "lr_schedule"
-    loaded = load_model(algo, tampered(tmp_path / "agent.zip", tmp_path / "t1.zip", schedule, marker))
-    assert not marker.exists()
+    loaded = load_model(algo, tmp_path / "agent.zip")  # our own zip: every entry rebuilt, none refused
     np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], expected)
     assert loaded.observation_space == model.observation_space and loaded.action_space == model.action_space
-    with pytest.raises(InputError, match=r"t2.zip: holds a pickled entry 'extra'"):
+    schedule = "exploration_schedule" if algo == "dqn" else "lr_schedule"
+    for key in (schedule, "observation_space", "action_space"):  # a payload in a known entry
+        with pytest.raises(InputError, match=rf"t1.zip: its entry '{key}' names code from io"):
+            load_model(algo, tampered(tmp_path / "agent.zip", tmp_path / "t1.zip", key, marker))
+    with pytest.raises(InputError, match=r"t2.zip: its entry 'extra' names code from io"):
         load_model(algo, tampered(tmp_path / "agent.zip", tmp_path / "t2.zip", "extra", marker))
-    assert not marker.exists()
     (tmp_path / "t3.zip").write_bytes(b"not a zip")
     with pytest.raises(InputError, match=r"t3.zip: not an agent saved by campaign-sim"):
         load_model(algo, tmp_path / "t3.zip")
+    with pytest.raises(InputError, match=r"t4.zip: (not a loadable agent|its policy weights cannot be read)"):
+        load_model(algo, weights_replaced(tmp_path / "agent.zip", tmp_path / "t4.zip", marker))
+    assert not marker.exists()
+
+
+def weights_replaced(source: Path, target: Path, marker: Path) -> Path:
+    """``source`` with a pickle of code as its policy weights (policy.pth)."""
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["policy.pth"] = pickle.dumps(Payload(marker))
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return target
