@@ -67,15 +67,44 @@ def collect(
     Reading as text lets validation name the exact row whose value could not be parsed,
     where polars' inferred schema would only say that some row failed.
     """
+    csv = path.suffix.lower() == ".csv"
     try:
-        return build(scan(path, floats=floats)).collect()
+        frame = build(scan(path, floats=floats)).collect()
+        return _without_trailing_blank_lines(frame) if csv else frame
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-        if path.suffix.lower() != ".csv":
+        if not csv:
             raise DataError(f"cannot read ({first_line(exc)})", file=str(path)) from None
     try:
-        return build(scan(path, all_text=True)).collect()
+        return _without_trailing_blank_lines(build(scan(path, all_text=True)).collect())
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+        ragged = _ragged_row(path)
+        if ragged is not None:
+            row, fields, header = ragged
+            raise DataError(
+                f"{fields} fields", file=str(path), row=row, expected=f"{header} fields, as the header has"
+            ) from None
         raise DataError(f"cannot read ({first_line(exc)})", file=str(path)) from None
+
+
+def _without_trailing_blank_lines(frame: pl.DataFrame) -> pl.DataFrame:
+    """A CSV's blank lines at the end (editors add them) are not rows; one inside stays a row,
+    so every row number still points at the file's data row."""
+    filled = frame.select(pl.any_horizontal(pl.all().is_not_null()).alias("filled")).get_column("filled")
+    last = filled.arg_true()
+    return frame.head(int(last[-1]) + 1 if last.len() else 0)
+
+
+def _ragged_row(path: Path) -> tuple[int, int, int] | None:
+    """(data row, its field count, the header's) of the first row with a different count."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.reader(handle)
+        header = len(next(reader, []))
+        for row, fields in enumerate(reader, start=1):
+            if fields and len(fields) != header:
+                return row, len(fields), header
+    return None
 
 
 def first_line(exc: BaseException) -> str:

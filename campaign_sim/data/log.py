@@ -70,6 +70,7 @@ def load_log(path: str | Path, config: CampaignConfig) -> CampaignLog:
     floats = [f for f in floats if f in schema and schema[f].is_numeric()]
     floats += [mapping.labels[f] for f in mapping.numeric_features]
     frame = collect(path, lambda lf: lf.select(mapping.exprs), floats=floats)
+    _refuse_nested(frame, file=file, labels=mapping.labels)
     frame = validate_frame(frame, mapping, config, file=file)
     if config.data.propensity == ARM_SHARES and config.data.treatment is not None:
         shares = (
@@ -86,6 +87,14 @@ def load_log(path: str | Path, config: CampaignConfig) -> CampaignLog:
     return CampaignLog(
         frame, config.data.kind, file, mapping.features, mapping.categorical, config, item_context
     )
+
+
+def _refuse_nested(frame: pl.DataFrame, *, file: str, labels: dict[str, str]) -> None:
+    """A column of lists, structs or bytes has no single value per row to read."""
+    for name, dtype in frame.schema.items():
+        if dtype.is_nested() or dtype in (pl.Binary, pl.Object):
+            column = labels.get(name, name)
+            raise DataError(f"holds {dtype} values", file=file, column=column, expected="one value per row")
 
 
 def validate_frame(

@@ -94,7 +94,7 @@ def value_checks(
             continue
         col = pl.col(spec.name)
         if not spec.nullable:
-            missing = col.is_null() | (col.str.len_chars() == 0 if spec.kind in ("text",) else False)
+            missing = col.is_null() | _blank(frame, spec.name)
             checks.append(Check(spec.name, missing, "missing value", _spec_expected(spec)))
         if spec.numeric:
             checks.append(
@@ -113,12 +113,21 @@ def value_checks(
             checks.append(Check(spec.name, _out_of_range(col, spec), "out of range", spec.range_text()))
     for name in features:
         col = pl.col(name)
-        checks.append(Check(name, col.is_null(), "missing feature value", "a value in every row"))
+        checks.append(
+            Check(name, col.is_null() | _blank(frame, name), "missing feature value", "a value in every row")
+        )
         if name in numeric_features:
             checks.append(
                 Check(name, col.is_nan() | col.is_infinite(), "not a finite number", "a finite number")
             )
     return checks
+
+
+def _blank(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """An explicit empty (or all-space) text value: as missing as a null, never an id or a level."""
+    if frame.schema[name] != pl.String:
+        return pl.lit(False)
+    return pl.col(name).str.strip_chars().str.len_chars() == 0
 
 
 def action_checks(actions: ActionSpace) -> list[Check]:
