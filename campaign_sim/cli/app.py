@@ -27,12 +27,38 @@ from campaign_sim.cli.copy_commands import copy_app, segment
 from campaign_sim.cli.data_commands import data_app
 from campaign_sim.cli.evaluate_command import evaluate
 from campaign_sim.core.atomic import write_text_atomic
+from campaign_sim.core.config import MAX_SEED
 from campaign_sim.core.errors import CampaignSimError, InputError
 from campaign_sim.data.datasets import PRESETS, preset_text
+
+try:  # typer vendors click from 0.2x on; its usage errors are that copy's classes
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - an older typer on the real click
+    from click import exceptions as click_errors
 
 
 class ErrorHandlingGroup(TyperGroup):
     """Every command's errors become one line: exit 2 for bad input, 1 for internal failure."""
+
+    def main(self, *args, **kwargs):  # noqa: ANN002, ANN003 - click's signature
+        """Usage errors (a bad option value, a missing argument) as one red line, like every other
+        error, instead of click's usage box; help and --version print as usual."""
+        if not kwargs.pop("standalone_mode", True):
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click_errors.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            raise SystemExit(2) from None
+        except click_errors.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "campaign-sim"
+            message = f"error: {exc.format_message()} (see `{command} --help`)"
+            err_console.print(message, style="red", soft_wrap=True, markup=False)
+            raise SystemExit(2) from None
+        except click_errors.Abort:
+            err_console.print("aborted", style="red")
+            raise SystemExit(1) from None
+        raise SystemExit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):  # noqa: ANN001 - typer's vendored click context
         try:
@@ -89,6 +115,10 @@ def init(
     quiet: QuietOption = False,
 ) -> None:
     """Write an annotated example campaign config."""
+    if path.is_dir():
+        raise InputError(
+            f"{path}: is a directory; give the config file's path, e.g. {path / 'campaign.toml'}"
+        )
     if path.exists() and not force:
         raise InputError(f"{path}: already exists; pass --force to replace it")
     write_text_atomic(path, preset_text(dataset))
@@ -106,7 +136,9 @@ def fit(
     config: ConfigOption = None,
     dataset: DatasetOption = None,
     set_: SetOption = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Overrides campaign.seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, max=MAX_SEED, help="Overrides campaign.seed.")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the run's existing fitted world.")] = False,
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -133,7 +165,9 @@ def recommend(
     config: ConfigOption = None,
     dataset: DatasetOption = None,
     set_: SetOption = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Overrides campaign.seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, max=MAX_SEED, help="Overrides campaign.seed.")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Run directory to save the evidence in (RUN/safety).")
     ] = None,
@@ -181,7 +215,7 @@ def train(
     ] = None,
     timesteps: Annotated[int, typer.Option("--timesteps", "-t", min=1, help="Steps per agent.")] = 1_000_000,
     seeds: Annotated[int, typer.Option("--seeds", "-k", min=1, help="Agents per algorithm.")] = 1,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="First training seed.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="First training seed.")] = 0,
     n_envs: Annotated[int, typer.Option("--n-envs", min=1, help="Shoppers stepped together.")] = 1024,
     eval_shoppers: Annotated[
         int, typer.Option("--eval-shoppers", min=2, help="Shoppers per evaluation.")
@@ -239,7 +273,7 @@ def demo(
         str,
         typer.Option("--generator", help="Copy generator: auto (SmolLM2 when installed), smollm2, template."),
     ] = "auto",
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the whole run.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the whole run.")] = 0,
     quiet: QuietOption = False,
 ) -> None:
     """The whole pipeline: history -> fitted world -> copy -> PPO + baselines -> report."""
@@ -248,6 +282,9 @@ def demo(
 
     if dataset not in DATASETS:  # before any progress output
         raise InputError(f"--dataset {dataset!r}: expected one of {', '.join(DATASETS)}")
+    from campaign_sim.workflows.copywriting import check_generator
+
+    check_generator(generator)
     from campaign_sim.workflows.demo import FAST_ENSEMBLE, run_demo
 
     def stage(message: str) -> None:
@@ -277,7 +314,9 @@ def demo(
 @app.command()
 def report(
     run: Annotated[Path, typer.Argument(help="Run directory (after `campaign-sim train --out RUN`).")],
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the replays and resampling.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the replays and resampling.")
+    ] = 0,
     quiet: QuietOption = False,
 ) -> None:
     """Write RUN/report/{report.pdf, one PNG per page, summary.json}."""

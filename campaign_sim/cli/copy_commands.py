@@ -18,6 +18,7 @@ from campaign_sim.cli.common import (
     print_json,
     progress,
 )
+from campaign_sim.core.config import MAX_SEED
 from campaign_sim.core.errors import InputError
 from campaign_sim.llm.guardrails import DEFAULT_BANNED
 
@@ -60,18 +61,26 @@ def generate(
         list[str] | None, typer.Option("--banned", help="Banned phrase (repeatable; replaces the defaults).")
     ] = None,
     retries: Annotated[int, typer.Option("--retries", min=0, help="Regenerations before the template.")] = 3,
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED)] = 0,
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Write a copy library: every copy passes the guardrails (offer, length, banned, duplicates)."""
-    from campaign_sim.workflows.copywriting import copy_requests, load_profiles, run_copy_generate
+    from campaign_sim.workflows.copywriting import (
+        COPY_CHANNELS,
+        check_generator,
+        copy_requests,
+        load_profiles,
+        run_copy_generate,
+    )
 
+    check_generator(generator)
+    wanted = [c.strip() for c in channels.split(",") if c.strip()]
+    unknown = [c for c in wanted if c not in COPY_CHANNELS]
+    if unknown or not wanted:
+        raise InputError(f"--channels {channels!r}: expected channels among {', '.join(COPY_CHANNELS)}")
     requests = copy_requests(
-        load_profiles(profiles),
-        discounts=_floats(discounts),
-        channels=[c.strip() for c in channels.split(",") if c.strip()],
-        per_offer=per_offer,
+        load_profiles(profiles), discounts=_floats(discounts), channels=wanted, per_offer=per_offer
     )
     with progress(f"writing {len(requests)} copies with {generator}", quiet=quiet or json):
         result = run_copy_generate(
@@ -130,7 +139,7 @@ def segment(
     logs: Annotated[Path, typer.Argument(help="Campaign log (.parquet or .csv).")],
     out: Annotated[Path, typer.Option("--out", help="Directory for profiles.json.")] = Path("runs/profiles"),
     k: Annotated[int, typer.Option("--k", min=2, max=50, help="Number of profiles.")] = 5,
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED)] = 0,
     config: ConfigOption = None,
     dataset: DatasetOption = None,
     overrides: SetOption = None,

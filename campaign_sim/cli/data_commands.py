@@ -19,6 +19,7 @@ from campaign_sim.cli.common import (
     print_json,
     progress,
 )
+from campaign_sim.core.config import MAX_SEED
 from campaign_sim.data.convert import convert_log
 from campaign_sim.data.describe import describe_log
 from campaign_sim.data.log import CampaignLog, load_log
@@ -109,7 +110,7 @@ def generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
     customers: Annotated[int, typer.Option("--customers", "-n", min=1, help="Shoppers.")] = 20_000,
     periods: Annotated[int, typer.Option("--periods", "-t", min=1, help="Periods per shopper.")] = 12,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of world and log.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of world and log.")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
     json: JsonOption = False,
     quiet: QuietOption = False,

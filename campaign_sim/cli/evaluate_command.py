@@ -11,6 +11,7 @@ import typer
 
 from campaign_sim.cli.common import JsonOption, QuietOption, out_console, print_json, progress
 from campaign_sim.core.atomic import write_text_atomic
+from campaign_sim.core.config import MAX_SEED
 from campaign_sim.core.errors import InputError
 from campaign_sim.ope.intervals import METHODS
 
@@ -49,7 +50,7 @@ def evaluate(
     ] = "studentized",
     replications: Annotated[int, typer.Option("--replications", min=2, help="synthetic: replications.")] = 50,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the result as JSON here.")] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED)] = 0,
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:

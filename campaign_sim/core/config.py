@@ -18,6 +18,8 @@ from campaign_sim.core.rules_config import RuleSpec, parse_rules
 from campaign_sim.core.toml_reader import TomlTable, apply_overrides
 
 NO_CONTACT = "none"
+MAX_SEED = 2**32 - 1  # numpy's legacy generators and torch.manual_seed accept every seed up to it
+MAX_HELD_OUT = 0.8  # validation + test share of customers: the rest is what the world is fitted on
 # Canonical columns whose source name ``[data.columns]`` may remap.
 MAPPABLE_COLUMNS = ("discount", "channel", "copy_id", "visit", "conversion", "revenue", "unsubscribe")
 LOG_KINDS = ("campaign", "recommendation")
@@ -192,7 +194,9 @@ def config_from_dict(document: dict[str, Any], *, source: str = "config") -> Cam
     root = TomlTable(document, source=source)
     campaign = root.table("campaign", required=False)
     name = campaign.value("name", str, default="campaign", check=bool, expected="a non-empty string")
-    seed = campaign.value("seed", int, default=0, check=lambda s: s >= 0, expected="a non-negative integer")
+    seed = campaign.value(
+        "seed", int, default=0, check=lambda s: 0 <= s <= MAX_SEED, expected=f"an integer in [0, {MAX_SEED}]"
+    )
     campaign.finish()
     actions = _actions(root.table("actions", required=False))
     economics = _economics(root.table("economics", required=False), actions)
@@ -245,6 +249,13 @@ def _world(table: TomlTable) -> WorldConfig:
             "unsubscribe_rate", float, default=default.unsubscribe_rate, **fraction
         ),
     }
+    held_out = values["validation_share"] + values["test_share"]
+    if held_out > MAX_HELD_OUT:
+        raise table.fail(
+            "validation_share",
+            f"expected validation_share + test_share <= {MAX_HELD_OUT} (customers must remain to fit on), "
+            f"got {held_out:g}",
+        )
     table.finish()
     return WorldConfig(ensemble=ensemble, hidden=tuple(hidden), **values)
 
@@ -285,6 +296,13 @@ def _economics(table: TomlTable, actions: ActionSpace) -> Economics:
             default=TYPICAL_CONTACT_COST.get(channel, 0.0),
             check=_non_negative,
             expected="a cost per contact >= 0",
+        )
+    stray = [k for k in costs_table.data if k not in actions.channels]
+    if stray:  # e.g. a channel removed from [actions] channels by --set
+        raise costs_table.fail(
+            stray[0],
+            f"not a channel of actions.channels {list(actions.channels)}: "
+            "remove its cost, or add the channel",
         )
     if costs_table.has(NO_CONTACT):
         costs_table.value(NO_CONTACT, float, check=lambda c: c == 0, expected="0 (no contact is free)")

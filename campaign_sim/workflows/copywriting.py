@@ -61,8 +61,20 @@ def load_profiles(path: str | Path | None) -> dict[str, str]:
         raise InputError(f"{path}: not a profiles file from `campaign-sim segment` ({exc})") from None
 
 
+GENERATOR_NAMES = ("template", "smollm2", "auto")
+COPY_CHANNELS = ("email", "sms", "push")  # the channels copy is written for (length rules per channel)
+
+
+def check_generator(name: str) -> str:
+    """``name`` if it is a generator, checked before any work starts."""
+    if name not in GENERATOR_NAMES:
+        raise InputError(f"--generator {name!r}: expected one of {', '.join(GENERATOR_NAMES)}")
+    return name
+
+
 def make_generator(name: str):
     """``template``, ``smollm2``, or ``auto`` (SmolLM2 when installed, else templates)."""
+    check_generator(name)
     if name == "template":
         return TemplateGenerator()
     if name == "smollm2":
@@ -72,7 +84,7 @@ def make_generator(name: str):
             return HFGenerator()
         except (InputError, ImportError):
             return TemplateGenerator()
-    raise InputError(f"unknown generator {name!r}: expected 'template', 'smollm2' or 'auto'")
+    raise AssertionError(name)  # check_generator refused every other name
 
 
 @dataclass(frozen=True)

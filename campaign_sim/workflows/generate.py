@@ -38,6 +38,8 @@ def run_generate(
 ) -> GenerateResult:
     """Generate ``customers`` x ``periods`` decisions from the benchmark world seeded by ``seed``."""
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a directory (--out is the folder the log goes to)")
     existing = [out / name for name in (LOG_FILE, TRUTH_FILE, COPIES_FILE, PARAMETERS_FILE, "config.toml")]
     clash = [p for p in existing if p.exists()]
     if clash and not force:
