@@ -16,6 +16,7 @@ import polars as pl
 
 from campaign_sim.agents.baselines import MyopicPolicy
 from campaign_sim.agents.sb3_agents import ALGORITHMS, check_agent_file
+from campaign_sim.core.atomic import swap_dir
 from campaign_sim.core.errors import InputError
 from campaign_sim.core.jsonio import read_json
 from campaign_sim.core.run_lock import run_lock
@@ -44,7 +45,9 @@ def run_report(run_dir: str | Path, *, seed: int = 0) -> dict[str, Path]:
     run = RunDir(Path(run_dir))
     with run_lock(run.root):
         summary = build_summary(run, seed=seed)
-        return render_report(summary, run.report)
+        with swap_dir(run.report) as staging:  # the pages, PNGs and summary replace the old ones whole
+            written = render_report(summary, staging)
+        return {name: run.report / path.name for name, path in written.items()}
 
 
 def check_agents(run: RunDir) -> None:
