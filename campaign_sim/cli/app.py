@@ -26,6 +26,7 @@ from campaign_sim.cli.common import (
 from campaign_sim.cli.copy_commands import copy_app, segment
 from campaign_sim.cli.data_commands import data_app
 from campaign_sim.cli.evaluate_command import evaluate
+from campaign_sim.cli.pilot_commands import pilot_app
 from campaign_sim.core.atomic import write_text_atomic
 from campaign_sim.core.config import MAX_SEED
 from campaign_sim.core.errors import CampaignSimError, InputError
@@ -82,6 +83,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(copy_app, name="copy")
+app.add_typer(pilot_app, name="pilot")
 app.command("segment")(segment)
 app.command("evaluate")(evaluate)
 

@@ -1,0 +1,330 @@
+"""From "the history cannot vouch" to a test: design a randomised pilot of the promising but
+unproven cells, and read its results with intervals that stay valid at every look.
+
+``plan_pilot``: per context group of the fitted world's support table, the actions whose cell the
+log holds fewer than N∧ decisions of and whose gain over business-as-usual could be positive
+(the ensemble's upper range above zero) become arms; business-as-usual is the control. Each
+group's pilot size is the smallest whose always-valid interval (``ope.confidence_sequences``,
+Bonferroni over all arms) detects the minimum effect with the stated power, under the world's
+predicted outcome variances; when the pilot budget (a share of the population) is smaller, every
+group is scaled down and the plan says which effect it can still detect. Customers are drawn at
+random and assigned arms with equal probabilities; the assignment file is what a CRM tool sends.
+
+``analyze_pilot``: per arm, the inverse-propensity difference to control over the group's pilot
+customers with results so far, its always-valid interval, and a verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+import polars as pl
+
+from campaign_sim.core.atomic import atomic_path, write_text_atomic
+from campaign_sim.core.errors import InputError
+from campaign_sim.core.jsonio import dumps_json
+from campaign_sim.core.run_lock import run_lock
+from campaign_sim.core.runs import RunDir
+from campaign_sim.data import schema as S
+from campaign_sim.data.bandit import flat_action_labels
+from campaign_sim.ope.confidence_sequences import half_width, rho_for
+from campaign_sim.simulators.fitted.world import FittedWorld
+
+PLAN_FILE, ASSIGNMENT_FILE, ANALYSIS_FILE = "plan.json", "assignment.csv", "analysis.json"
+CONTROL = "control (business-as-usual)"
+ESTIMATION_ROWS = 20_000  # customers the group effects and variances are averaged over
+MIN_GROUP_PILOT = 50  # fewer pilot customers than this in a group teach nothing: no arms there
+
+
+@dataclass(frozen=True)
+class PilotSettings:
+    share: float = 0.10  # of the population, at most, in the pilot
+    mde: float | None = None  # effect per customer to detect; default: 20% of BAU's value per period
+    power: float = 0.8
+    alpha: float = 0.05
+    arms_per_group: int = 2
+    n_min: int = 400  # cells with fewer logged decisions are unproven (SPIBB's N∧)
+
+
+@dataclass(frozen=True)
+class PilotArm:
+    group: str
+    action: int
+    label: str
+    logged_decisions: int
+    logged_purchases: int
+    gain: float  # predicted profit per customer over business-as-usual, ensemble mean
+    gain_low: float  # the ensemble's range (mean ± 2 sd of the members)
+    gain_high: float
+    customers: int  # planned customers on this arm
+
+
+@dataclass(frozen=True)
+class PilotGroup:
+    group: str
+    population: int
+    pilot: int  # customers in the group's pilot (arms and control)
+    control: int
+    needed: int  # the pilot the minimum effect would need at the stated power
+    detectable: float  # the effect this pilot detects at the stated power
+
+
+@dataclass(frozen=True)
+class PilotPlan:
+    settings: PilotSettings
+    mde: float
+    population: int
+    arms: tuple[PilotArm, ...]
+    groups: tuple[PilotGroup, ...]
+    cost: float  # expected profit given up against business-as-usual over the pilot
+    cost_low: float
+    cost_high: float
+    value_of_information: float  # per campaign period, over the whole population (EVPI)
+    seed: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        pilot = sum(g.pilot for g in self.groups)
+        out = [
+            f"pilot: {pilot:,} of {self.population:,} customers ({pilot / max(self.population, 1):.1%}), "
+            f"{len(self.arms)} arms against business-as-usual; minimum effect {self.mde:+.3f} per customer, "
+            f"power {self.settings.power:.0%}, always-valid 95% intervals (Bonferroni over the arms)",
+            f"expected cost against business-as-usual: {self.cost:,.0f} "
+            f"[{self.cost_low:,.0f}, {self.cost_high:,.0f}]; "
+            f"expected value of what it teaches: {self.value_of_information:,.0f} per campaign period",
+        ]
+        for g in self.groups:
+            arms = [a for a in self.arms if a.group == g.group]
+            short = "" if g.pilot >= g.needed else f" (needs {g.needed:,} for {self.mde:+.3f})"
+            out.append(
+                f"  {g.group}: {g.pilot:,} customers{short}, detects {g.detectable:+.3f}; "
+                f"control {g.control:,}"
+            )
+            out += [
+                f"    {a.label:<28} {a.customers:>6,} customers  predicted {a.gain:+.3f} [{a.gain_low:+.3f}, "
+                f"{a.gain_high:+.3f}]  logged {a.logged_decisions:,} decisions, "
+                f"{a.logged_purchases:,} purchases"
+                for a in arms
+            ]
+        return out
+
+
+def plan_pilot(run_dir: str | Path, settings: PilotSettings, *, seed: int) -> PilotPlan:
+    """Design the pilot for ``run_dir``'s fitted world; writes RUN/pilot/{plan.json, assignment.csv}."""
+    run = RunDir(Path(run_dir))
+    with run_lock(run.root):
+        world = FittedWorld.load(run.world)
+        if world.support_table is None or world.behaviour is None or world.population is None:
+            raise InputError(f"{run.world}: fitted before support counts and a behaviour model; refit it")
+        groups, sample = _customer_groups(world), _sample_rows(world.population.height, seed)
+        profits = _member_profits(world, sample)  # (actions, members, customers), moments alike
+        plan, picks = _design(world, groups, sample, profits, settings, seed=seed)
+        folder = run.root / "pilot"
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder / ASSIGNMENT_FILE) as tmp:
+            _assignment(world, groups, plan, picks, seed=seed).write_csv(tmp)
+        write_text_atomic(folder / PLAN_FILE, dumps_json(plan.to_dict()))
+    return plan
+
+
+def _customer_groups(world: FittedWorld) -> np.ndarray:
+    """Each population customer's context group (at the state the log first saw them in)."""
+    pop, enc = world.population, world.encoding
+    x = enc.shopper_matrix(pop)
+    zeros = np.zeros(pop.height)
+    raw = {c: pop.get_column(c).cast(pl.Float64).to_numpy() if c in pop.columns else zeros for c in enc.state}
+    return world.support_table.group_of(x, raw.__getitem__, enc)
+
+
+def _sample_rows(population: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng([seed, 0x9170])
+    return np.sort(rng.permutation(population)[:ESTIMATION_ROWS])
+
+
+@dataclass(frozen=True)
+class _Profits:
+    member: np.ndarray  # (actions, members, n) expected profit per member
+    second: np.ndarray  # (actions, n) E[profit²] (outcome noise included)
+    behaviour: np.ndarray  # (n, actions) business-as-usual's probabilities
+
+
+def _member_profits(world: FittedWorld, rows: np.ndarray) -> _Profits:
+    frame, enc = world.population[rows], world.encoding
+    x = enc.shopper_matrix(frame)
+    state = np.zeros((len(rows), len(enc.state)), dtype=np.float32)
+    n_actions = world.config.actions.n_actions
+    member, second = [], []
+    for action in range(n_actions):
+        flat = np.full(len(rows), action)
+        r = world.predict(x, state, flat)
+        margin = world.config.economics.margin - world.discount_of(flat)
+        cost = world.contact_cost_of(flat)
+        member.append(r.member_revenue * margin - cost)
+        # profit = purchase x value x margin - cost, value lognormal(μ, s): E[v²] = exp(2μ + 2s²)
+        ev, ev2 = (
+            np.exp(r.log_value_mean + r.value_sigma**2 / 2),
+            np.exp(2 * r.log_value_mean + 2 * r.value_sigma**2),
+        )
+        second.append(r.p_purchase * (ev2 * margin**2 - 2 * cost * ev * margin) + cost**2)
+    raw = {c: np.zeros(len(rows)) for c in enc.state}
+    behaviour = world.behaviour_probs(x, raw, np.ones((len(rows), n_actions), dtype=bool))
+    return _Profits(np.stack(member), np.stack(second), behaviour)
+
+
+def _design(world, groups, sample, profits, settings, *, seed):
+    """Arms, sizes, cost and value of information; the customers picked per group."""
+    table, names = world.support_table, world.support_table.group_names()
+    labels = flat_action_labels(world.config)
+    bau_member = np.einsum("amn,na->mn", profits.member, profits.behaviour)  # (members, n)
+    bau_second = np.einsum("an,na->n", profits.second, profits.behaviour)
+    mde = settings.mde if settings.mde is not None else 0.2 * float(bau_member.mean())
+    candidates = []
+    for g in range(table.groups):
+        in_group = groups[sample] == g
+        if not in_group.any():
+            continue
+        gains = (profits.member[:, :, in_group] - bau_member[None, :, in_group]).mean(
+            axis=2
+        )  # (actions, members)
+        mean, sd = gains.mean(axis=1), gains.std(axis=1)
+        thin = table.decisions[g] < settings.n_min
+        order = [a for a in np.argsort(-(mean + 2 * sd)) if thin[a] and mean[a] + 2 * sd[a] > 0 and a != 0]
+        for a in order[: settings.arms_per_group]:
+            candidates.append((g, int(a), float(mean[a]), float(sd[a]), gains[a]))
+    k = max(len(candidates), 1)
+    alpha = settings.alpha / k  # Bonferroni over every arm of the pilot
+    budget = int(settings.share * world.population.height)
+    needed = {}
+    for g in sorted({c[0] for c in candidates}):
+        arms = [c[1] for c in candidates if c[0] == g]
+        in_group = groups[sample] == g
+        q = 1.0 / (len(arms) + 1)
+        sd = max(
+            _term_sd(profits, bau_member, bau_second, a, in_group, q) for a in arms
+        )  # the noisiest arm sets the group's size
+        needed[g] = _size_for(sd, mde, alpha=alpha, power=settings.power)
+    group_pop = np.bincount(groups, minlength=table.groups)
+    # the budget goes to the groups whose best arm could gain most, each up to what it needs
+    promise = {g: max(c[2] + 2 * c[3] for c in candidates if c[0] == g) for g in needed}
+    sizes, left = {}, budget
+    for g in sorted(needed, key=lambda g: -promise[g]):
+        n = min(needed[g], int(group_pop[g]), left)
+        if n >= MIN_GROUP_PILOT:
+            sizes[g], left = n, left - n
+    rng = np.random.default_rng([seed, 0x9171])
+    picks = {
+        g: np.sort(rng.choice(np.flatnonzero(groups == g), size=n, replace=False)) for g, n in sizes.items()
+    }
+    arms, plan_groups, cost_members, evpi = [], [], np.zeros(profits.member.shape[1]), 0.0
+    for g, n in sizes.items():
+        chosen = [c for c in candidates if c[0] == g]
+        per_arm = n // (len(chosen) + 1)
+        in_group = groups[sample] == g
+        sd = max(
+            _term_sd(profits, bau_member, bau_second, c[1], in_group, 1 / (len(chosen) + 1)) for c in chosen
+        )
+        for _, a, mean, spread, member_gains in chosen:
+            arms.append(
+                PilotArm(
+                    names[g],
+                    a,
+                    labels[a],
+                    int(table.decisions[g, a]),
+                    int(table.purchases[g, a]),
+                    mean,
+                    mean - 2 * spread,
+                    mean + 2 * spread,
+                    per_arm,
+                )
+            )
+            cost_members += -member_gains * per_arm
+            evpi += group_pop[g] * (np.maximum(member_gains, 0).mean() - max(mean, 0.0))
+        plan_groups.append(
+            PilotGroup(
+                names[g],
+                int(group_pop[g]),
+                n,
+                n - per_arm * len(chosen),
+                needed[g],
+                _detectable(sd, n, alpha=alpha, power=settings.power),
+            )
+        )
+    cost, cost_sd = float(cost_members.mean()), float(cost_members.std())
+    plan = PilotPlan(
+        settings,
+        float(mde),
+        int(world.population.height),
+        tuple(arms),
+        tuple(plan_groups),
+        cost,
+        cost - 2 * cost_sd,
+        cost + 2 * cost_sd,
+        float(evpi),
+        seed,
+    )
+    return plan, picks
+
+
+def _term_sd(profits: _Profits, bau_member, bau_second, action: int, rows: np.ndarray, q: float) -> float:
+    """sd of one customer's IPW term 1[arm] Y / q - 1[control] Y / q (equal shares q)."""
+    mu_arm, mu_bau = profits.member[action][:, rows].mean(), bau_member[:, rows].mean()
+    second = (profits.second[action][rows].mean() + bau_second[rows].mean()) / q
+    return float(np.sqrt(max(second - (mu_arm - mu_bau) ** 2, 1e-12)))
+
+
+def _size_for(sd: float, effect: float, *, alpha: float, power: float) -> int:
+    """Smallest n whose always-valid interval, plus the power margin, is inside ``effect``."""
+    margin = NormalDist().inv_cdf(power)
+
+    def detects(n: int) -> bool:
+        return (
+            float(half_width(sd, n, alpha=alpha, rho=rho_for(n, alpha))) + margin * sd / np.sqrt(n) <= effect
+        )
+
+    high = 64
+    while not detects(high) and high < 10**9:
+        high *= 2
+    low = high // 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if detects(mid) else (mid, high)
+    return high
+
+
+def _detectable(sd: float, n: int, *, alpha: float, power: float) -> float:
+    """The effect ``n`` customers detect with ``power``."""
+    margin = NormalDist().inv_cdf(power)
+    return float(half_width(sd, n, alpha=alpha, rho=rho_for(n, alpha))) + margin * sd / np.sqrt(n)
+
+
+def _assignment(world, groups, plan: PilotPlan, picks: dict[int, np.ndarray], *, seed: int) -> pl.DataFrame:
+    """customer_id, group, arm, channel, discount, copy_id, propensity: one row per pilot customer."""
+    names = world.support_table.group_names()
+    rng = np.random.default_rng([seed, 0x9172])
+    actions = world.config.actions
+    frames = []
+    for g, rows in picks.items():
+        arms = [(CONTROL, None)] + [(a.label, a.action) for a in plan.arms if a.group == names[g]]
+        slots = np.resize(np.arange(len(arms)), rows.size)
+        rng.shuffle(slots)
+        flat = [arms[s][1] for s in slots]
+        unravel = [np.unravel_index(a, actions.shape) if a is not None else None for a in flat]
+        frames.append(
+            pl.DataFrame(
+                {
+                    S.CUSTOMER_ID: world.population[rows].get_column(S.CUSTOMER_ID).cast(pl.String),
+                    "group": [names[g]] * rows.size,
+                    "arm": [arms[s][0] for s in slots],
+                    S.CHANNEL: [actions.channels[u[1]] if u else "business-as-usual" for u in unravel],
+                    S.DISCOUNT: [actions.discounts[u[0]] if u else None for u in unravel],
+                    S.COPY_ID: [actions.copies[u[2]] if u else None for u in unravel],
+                    S.PROPENSITY: [1.0 / len(arms)] * rows.size,
+                }
+            )
+        )
+    return pl.concat(frames) if frames else pl.DataFrame()
