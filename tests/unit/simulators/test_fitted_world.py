@@ -51,6 +51,7 @@ def test_save_load_round_trip(fitted, tmp_path):
     np.testing.assert_array_equal(a.member_revenue, b.member_revenue)
     assert again.config == world.config and again.encoding.to_dict() == world.encoding.to_dict()
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "manifest.json",
         "population.parquet",
         "weights.safetensors",
         "world.json",
