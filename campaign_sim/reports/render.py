@@ -18,6 +18,7 @@ from campaign_sim.core.atomic import atomic_path, write_text_atomic
 from campaign_sim.core.jsonio import dumps_json
 from campaign_sim.reports.executive import draw_executive
 from campaign_sim.reports.fidelity_plots import plot_arm_agreement, plot_calibration
+from campaign_sim.reports.pilot_page import draw_pilot
 from campaign_sim.reports.plots import (
     plot_action_mix,
     plot_copy_ranking,
@@ -38,6 +39,7 @@ PAGE_TITLES = (
     "Risk",
     "Evidence quality",
     "Data and assumptions",
+    "Pilot (A/B test)",
 )
 
 
@@ -54,6 +56,8 @@ def render_report(summary: dict[str, Any], out: str | Path) -> dict[str, Path]:
         ("6_evidence", _evidence(summary)),
         ("7_data_assumptions", _data(summary)),
     ]
+    if summary.get("pilot"):  # after `campaign-sim pilot plan`
+        figures.append(("8_pilot", draw_pilot(_page(8, summary), summary["pilot"])))
     paths = {"pdf": out / "report.pdf", "summary": out / "summary.json"}
     with plt.rc_context({"pdf.fonttype": 42, "svg.hashsalt": "campaign-sim"}):
         with atomic_path(paths["pdf"]) as tmp, PdfPages(tmp, metadata=PDF_METADATA) as pdf:

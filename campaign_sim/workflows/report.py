@@ -118,6 +118,7 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
         "policies": _policy_rows(evaluation, offpolicy),
         "strategy": strategy,
         "copy": _copy(run),
+        "pilot": _pilot(run),
         "risk": _risk(run, where, recommended, reference, seed=seed),
         "evidence": {
             "fidelity": _read_json(run.world / "fidelity.json"),
@@ -397,6 +398,15 @@ def _copy(run: RunDir) -> dict[str, Any]:
         "copies": scores.get_column("copy_id").n_unique(),
         "generator": meta.get("generator", "unknown"),
     }
+
+
+def _pilot(run: RunDir) -> dict[str, Any] | None:
+    """`pilot plan` (and `pilot analyze`, when run) for the pilot page; None without a plan."""
+    folder = run.root / "pilot"
+    if not (folder / "plan.json").exists():
+        return None
+    analysis = folder / "analysis.json"
+    return {"plan": read_json(folder / "plan.json"), "analysis": read_json(analysis) if analysis.exists() else None}
 
 
 def _learning_curves(folder: Path) -> dict[str, dict[str, list[float]]]:

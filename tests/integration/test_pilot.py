@@ -93,3 +93,20 @@ def test_bad_results_are_one_line_naming_file_column_and_row(fitted, tmp_path):
     assert result.exit_code == 0, result.output
     assert all(a["verdict"].startswith("not yet estimable") for a in json.loads(result.output)["arms"])
     assert json.loads((fitted / "pilot" / PLAN_FILE).read_text())["arms"]
+
+
+def test_the_pilot_page_draws_inside_the_page(fitted):
+    import matplotlib.pyplot as plt
+
+    from campaign_sim.reports.pilot_page import draw_pilot
+
+    assert invoke("pilot", "plan", fitted, "--share", "0.2", "-q").exit_code == 0
+    plan = json.loads((fitted / "pilot" / PLAN_FILE).read_text())
+    figure = draw_pilot(plt.figure(figsize=(11, 8.5)), {"plan": plan, "analysis": None})
+    figure.canvas.draw()
+    page = figure.bbox
+    texts = [t for t in figure.texts] + [t for ax in figure.axes for t in ax.get_yticklabels()]
+    for text in texts:
+        box = text.get_window_extent()
+        assert box.x0 >= page.x0 - 1 and box.x1 <= page.x1 + 1, text.get_text()[:60]
+    plt.close(figure)
