@@ -23,6 +23,7 @@ from campaign_sim.workflows.copywriting import (
 )
 from campaign_sim.workflows.fit import run_fit
 from campaign_sim.workflows.generate import run_generate
+from campaign_sim.workflows.pilot import PilotSettings, plan_pilot
 from campaign_sim.workflows.report import run_report
 from campaign_sim.workflows.safety_evidence import run_recommend
 from campaign_sim.workflows.train import TrainRequest, run_train
@@ -97,6 +98,9 @@ def run_demo(
     stage("safe improvement: fit and propose on half the customers, select and gate on the others")
     safety, _ = run_recommend(log_path, config, seed=seed, out=out)
     lines += safety.lines()
+    if not safety.go:  # what the history cannot vouch for becomes a test plan
+        stage("designing a pilot of the promising but unproven cells (10% of the customers)")
+        lines += plan_pilot(out, PilotSettings(share=0.10), seed=seed).lines()
     stage("writing the strategy report (held-out verdict, simulation, off-policy diagnostics)")
     report = run_report(out, seed=seed)
     summary = json.loads(report["summary"].read_text(encoding="utf-8"))
