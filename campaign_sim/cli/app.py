@@ -56,7 +56,7 @@ class ErrorHandlingGroup(TyperGroup):
             message = f"error: {exc.format_message()} (see `{command} --help`)"
             err_console.print(message, style="red", soft_wrap=True, markup=False)
             raise SystemExit(2) from None
-        except click_errors.Abort:
+        except typer.Abort:
             err_console.print("aborted", style="red")
             raise SystemExit(1) from None
         raise SystemExit(code if isinstance(code, int) else 0)
@@ -227,6 +227,10 @@ def train(
         int, typer.Option("--checkpoint-every", min=1, help="Steps between atomic checkpoints.")
     ] = 200_000,
     no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Evaluate the agents only.")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="Train the agents as Ray tasks: 'auto' or a cluster address (HOST:PORT)."),
+    ] = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -245,8 +249,9 @@ def train(
         resume=resume,
         baselines=not no_baselines,
         checkpoint_every=checkpoint_every,
+        ray=ray,
     )
-    with agent_progress(quiet=quiet or json) as bar:
+    with agent_progress(quiet=quiet or json or ray is not None) as bar:
         result = run_train(request, progress=bar)
     if json:
         print_json({"run": str(result.run_dir), **result.evaluation})

@@ -406,7 +406,10 @@ def _pilot(run: RunDir) -> dict[str, Any] | None:
     if not (folder / "plan.json").exists():
         return None
     analysis = folder / "analysis.json"
-    return {"plan": read_json(folder / "plan.json"), "analysis": read_json(analysis) if analysis.exists() else None}
+    return {
+        "plan": read_json(folder / "plan.json"),
+        "analysis": read_json(analysis) if analysis.exists() else None,
+    }
 
 
 def _learning_curves(folder: Path) -> dict[str, dict[str, list[float]]]:

@@ -73,6 +73,7 @@ class TrainRequest:
     resume: bool = False
     baselines: bool = True
     checkpoint_every: int = 200_000
+    ray: str | None = None  # "auto" or a cluster address: agents train as Ray tasks
 
 
 @dataclass(frozen=True)
@@ -93,27 +94,44 @@ def _train(request: TrainRequest, progress: Callable[[str], Progress] | None) ->
     unknown = [a for a in request.algos if a not in ALGORITHMS]
     if unknown:
         raise InputError(f"--algo {unknown[0]!r}: expected one of {', '.join(ALGORITHMS)}")
+    if request.ray:
+        from campaign_sim.workflows.ray_runner import check_ray
+
+        check_ray(request.ray)
     world, config, fitted = resolve_world(request.world, seed=request.seed)
     run = create_run(request.out, config)
     agents: dict[str, list[Policy]] = {}
     shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
-    for algo in request.algos:
-        for k in range(request.seeds):
-            settings = TrainSettings(
+    jobs = [
+        (
+            TrainSettings(
                 algo=algo, timesteps=request.timesteps, n_envs=request.n_envs, seed=request.seed + k
-            )
-            name = f"{algo}-seed{request.seed + k}"
-            trained = train_agent(
-                world,
-                settings,
-                run.agents / name,
-                resume=request.resume,
-                checkpoint_every=request.checkpoint_every,
-                tensorboard=run.root / "tensorboard",
-                progress=progress(name) if progress else None,
-                world_seed=request.seed,
-            )
-            agents.setdefault(algo, []).append(SB3Policy(trained.model, name=algo, shape=shape))
+            ),
+            run.agents / f"{algo}-seed{request.seed + k}",
+        )
+        for algo in request.algos
+        for k in range(request.seeds)
+    ]
+    options = {
+        "resume": request.resume,
+        "checkpoint_every": request.checkpoint_every,
+        "tensorboard": run.root / "tensorboard",
+        "world_seed": request.seed,
+    }
+    if request.ray:  # the same agents, trained side by side on a Ray cluster
+        from campaign_sim.workflows.ray_runner import train_on_ray
+
+        where = None if request.world == "synthetic" else request.world
+        models = train_on_ray(request.ray, jobs, world=where, options=options)
+    else:
+        models = [
+            train_agent(
+                world, settings, directory, progress=progress(directory.name) if progress else None, **options
+            ).model
+            for settings, directory in jobs
+        ]
+    for (settings, _), model in zip(jobs, models, strict=True):
+        agents.setdefault(settings.algo, []).append(SB3Policy(model, name=settings.algo, shape=shape))
     evaluation: dict[str, Any] = {
         "trained_in": request.world,
         "world_seed": request.seed,  # the built-in synthetic world is created with it

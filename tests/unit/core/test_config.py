@@ -72,9 +72,9 @@ BAD_CASES = [
         {"economics": {"contact_cost": {"email": -1}}},
         "economics.contact_cost.email: expected a cost per contact >= 0",
     ),
-    ({"economics": {"contact_cost": {"fax": 1.0}}}, "economics.contact_cost.fax: unknown key"),
-    ({"campaign": {"seed": -1}}, "campaign.seed: expected a non-negative integer, got -1"),
-    ({"campaign": {"seed": True}}, "campaign.seed: expected a non-negative integer, got True"),
+    ({"economics": {"contact_cost": {"fax": 1.0}}}, "economics.contact_cost.fax: not a channel of actions.channels"),
+    ({"campaign": {"seed": -1}}, "campaign.seed: expected an integer in [0, 4294967295], got -1"),
+    ({"campaign": {"seed": True}}, "campaign.seed: expected an integer in [0, 4294967295], got True"),
     ({"data": {"kind": "clicks"}}, "data.kind: expected 'campaign' or 'recommendation', got 'clicks'"),
     ({"data": {"propensity": 1.5}}, "data.propensity: expected a column name"),
     (

@@ -84,6 +84,7 @@ def test_format_1_world_loads_in_its_training_order(fitted_log, tmp_path):
     meta["format"] = 1
     meta["encoding"]["categorical"] = dict(sorted((k, v) for k, v in meta["encoding"]["categorical"]))
     (tmp_path / META_FILE).write_text(json.dumps(meta))
+    (tmp_path / "manifest.json").unlink()  # format-1 worlds were saved without a manifest
     again = FittedWorld.load(tmp_path)
     assert again.encoding.shopper_names == result.world.encoding.shopper_names
 

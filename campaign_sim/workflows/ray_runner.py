@@ -1,0 +1,74 @@
+"""Train agents as Ray tasks (``train --ray auto|ADDRESS``): one task per (algorithm, seed).
+
+Each task resolves the world itself from the request (a path or "synthetic", never a pickled
+world), seeds everything from the agent's own seed (never from the worker it lands on) and
+writes its agent into the run directory, as the local loop does; the driver then loads the
+saved agents. So the evaluation is the local run's, exactly (tests/integration/test_ray.py).
+Ray is imported only here, only with the flag.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import asdict
+from pathlib import Path
+
+from campaign_sim.agents.sb3_agents import TrainSettings, load_model
+from campaign_sim.agents.training import train_agent
+from campaign_sim.core.errors import InputError
+
+
+def _train_one(world: str | None, settings: dict, directory: str, options: dict) -> str:
+    """One agent, in whichever Ray worker runs it; returns where it was saved."""
+    import torch
+
+    torch.set_num_threads(1)  # as the local loop: one thread per agent
+    train_agent(world, TrainSettings(**settings), Path(directory), **options)
+    return directory
+
+
+def train_on_ray(address: str, jobs: list[tuple[TrainSettings, Path]], *, world, options: dict) -> list:
+    """Train ``jobs`` (settings, agent directory) as Ray tasks on the cluster at ``address``
+    ("auto": a running cluster, or a local one started for this command); the trained models,
+    loaded from their saved files, in the order of ``jobs``."""
+    import ray  # check_ray made sure it is there
+
+    try:
+        ray.init(
+            address=None if address == "auto" else address,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.ERROR,  # the command's output stays the command's
+        )
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        raise InputError(
+            f"--ray {address}: cannot join a Ray cluster there ({str(exc).splitlines()[0][:120]})"
+        ) from None
+    try:
+        task = ray.remote(num_cpus=1)(_train_one)
+        pending = [task.remote(world, asdict(s), str(d), options) for s, d in jobs]
+        ray.get(pending)
+    finally:
+        ray.shutdown()
+    return [load_model(s.algo, d / "model.zip") for s, d in jobs]
+
+
+def check_ray(address: str) -> None:
+    """Before any work: Ray importable, and a head listening at ``address`` (ray.init would retry
+    a dead address for minutes)."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise InputError(
+            "--ray: Ray is not installed (`pip install campaign-sim[ray]`, or `make install`)"
+        ) from None
+    if address == "auto":
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--ray {address!r}: expected 'auto' or HOST:PORT of a Ray head")
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as exc:
+        raise InputError(f"--ray {address}: no Ray head answers there ({exc.strerror or exc})") from None
