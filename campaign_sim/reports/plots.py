@@ -125,3 +125,18 @@ def plot_copy_ranking(rows: Sequence[dict[str, Any]], *, ax: Axes | None = None)
     ax.set_xlabel("predicted profit per customer vs no contact (currency units, ensemble 95% range)")
     ax.set_title("Top copies per profile", fontsize=9)
     return ax
+
+
+def plot_support(support: dict[str, Any], *, ax: Axes | None = None) -> Axes:
+    """Logged decisions per (context group, action), log colour scale; cells below N∧ hatched:
+    where the history can vouch for a change and where it cannot."""
+    ax = ax or plt.gca()
+    counts = np.asarray(support["decisions"], dtype=float)
+    image = ax.imshow(np.log10(counts + 1), aspect="auto", cmap="cividis")
+    thin = np.argwhere(counts < support["n_min"])
+    ax.scatter(thin[:, 1], thin[:, 0], marker="x", s=6, color="#D55E00", linewidths=0.5)
+    ax.set_xticks(range(len(support["actions"])), support["actions"], rotation=90, fontsize=4)
+    ax.set_yticks(range(len(support["groups"])), [g[:34] for g in support["groups"]], fontsize=4)
+    ax.figure.colorbar(image, ax=ax, label="log10(1 + logged decisions)", shrink=0.6)
+    ax.set_title(f"Support in the log (x: fewer than {support['n_min']} decisions)", fontsize=8)
+    return ax

@@ -26,6 +26,7 @@ from campaign_sim.reports.plots import (
     plot_lines,
     plot_policy_values,
     plot_profit_distribution,
+    plot_support,
 )
 from campaign_sim.reports.style import save_png
 
@@ -85,10 +86,16 @@ def _page(number: int, summary: dict[str, Any]) -> plt.Figure:
 
 
 def _text(
-    figure: plt.Figure, lines: list[str], *, top: float = 0.89, left: float = 0.05, size: float = 9.5
+    figure: plt.Figure,
+    lines: list[str],
+    *,
+    top: float = 0.89,
+    left: float = 0.05,
+    size: float = 9.5,
+    right: float = 0.97,
 ) -> None:
-    # characters that fit the page: DejaVu Sans Mono advances 0.6 em; keep a margin on the right
-    width = int((PAGE[0] * (0.97 - left)) * 72 / (0.6 * size))
+    # characters that fit between left and right: DejaVu Sans Mono advances 0.6 em
+    width = int((PAGE[0] * (right - left)) * 72 / (0.6 * size))
     wrapped = [w for line in lines for w in (textwrap.wrap(line, width, subsequent_indent="    ") or [""])]
     figure.text(
         left, top, "\n".join(wrapped), fontsize=size, va="top", family="DejaVu Sans Mono", linespacing=1.45
@@ -311,5 +318,8 @@ def _data(summary: dict[str, Any]) -> plt.Figure:
         "Config (resolved):",
         *[f"  {line}" for line in summary["config_toml"].splitlines()[:40]],
     ]
-    _text(figure, lines, size=7)
+    support = summary.get("support")
+    _text(figure, lines, size=7, right=0.55 if support else 0.97)
+    if support:
+        plot_support(support, ax=figure.add_axes((0.66, 0.12, 0.24, 0.74)))
     return figure

@@ -21,12 +21,14 @@ from campaign_sim.core.errors import InputError
 from campaign_sim.core.jsonio import read_json
 from campaign_sim.core.run_lock import run_lock
 from campaign_sim.core.runs import RunDir
+from campaign_sim.data.bandit import flat_action_labels
 from campaign_sim.data.log import CampaignLog, load_log
 from campaign_sim.envs.worlds import settings_from
 from campaign_sim.ope.gate import MIN_GAIN
 from campaign_sim.reports.render import render_report
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.workflows.offpolicy import offpolicy_evaluate
+from campaign_sim.workflows.pilot import PilotSettings
 from campaign_sim.workflows.strategy import rebuild_policy, strategy_mix
 from campaign_sim.workflows.train import BASELINE_BAU
 
@@ -126,6 +128,7 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
             "ope": _ope_evidence(offpolicy, recommended),
         },
         "data": _data(world, log),
+        "support": _support(world),
         "assumptions": [
             "profit = revenue x (margin - discount) - contact cost; values use revenue at its expectation "
             "given the response (the same value, far less noise)",
@@ -428,6 +431,21 @@ def _learning_curves(folder: Path) -> dict[str, dict[str, list[float]]]:
                 "reward": [round(p.value, 4) for p in points],
             }
     return curves
+
+
+def _support(world: FittedWorld | None) -> dict[str, Any] | None:
+    """The support table for the data page: groups x the actions the log ever took."""
+    table = world.support_table if world is not None else None
+    if table is None:
+        return None
+    used = np.flatnonzero(table.decisions.sum(axis=0) > 0)
+    labels = flat_action_labels(world.config)
+    return {
+        "groups": table.group_names(),
+        "actions": [labels[a] for a in used],
+        "decisions": table.decisions[:, used].tolist(),
+        "n_min": PilotSettings().n_min,  # below it a cell is unproven: a pilot arm, not a launch
+    }
 
 
 def _data(world: FittedWorld | None, log: CampaignLog | None) -> dict[str, Any]:
