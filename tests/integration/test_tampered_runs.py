@@ -103,7 +103,15 @@ CASES = {
     "NaN weights": lambda run: _tensors(run, _nan),
     "wrong-shape weights": lambda run: _tensors(run, _wrong_shape),
     "garbage population": _write("world/population.parquet", b"PAR1garbage"),
+    "zero standard deviations": lambda run: _zero_stds(run),
 }
+
+
+def _zero_stds(run: Path) -> None:
+    path = run / "world" / "world.json"
+    meta = json.loads(path.read_text())
+    meta["encoding"]["numeric_std"] = [0.0] * len(meta["encoding"]["numeric_std"])
+    path.write_text(json.dumps(meta))
 WORLD_FILES = ("weights.safetensors", "world.json", "population.parquet")
 
 

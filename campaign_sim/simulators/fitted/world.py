@@ -383,6 +383,9 @@ class FittedWorld:
         for name, (found, wanted) in expected.items():
             if tuple(found) != tuple(wanted):
                 raise ValueError(f"tensor {name!r} has shape {tuple(found)}, expected {tuple(wanted)}")
+        scales = np.asarray([*encoding.numeric_std, *encoding.state_std], dtype=float)
+        if not (np.isfinite(scales).all() and (scales > 0).all()):
+            raise ValueError("world.json's encoding has a zero or non-finite standard deviation")
         if self.population is None or self.population.height == 0:
             return
         if self.behaviour is not None:
