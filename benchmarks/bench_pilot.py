@@ -75,6 +75,8 @@ def one_replication(r: int) -> dict:
                 "arm": a.label,
                 "customers": a.customers,
                 "predicted": a.gain,
+                "predicted_range": [a.gain_low, a.gain_high],
+                "truth_in_predicted_range": bool(a.gain_low <= truth_effect <= a.gain_high),
                 "truth": truth_effect,
                 "low": result.low,
                 "high": result.high,
@@ -112,6 +114,11 @@ def summary(rows: list[dict], planned: int) -> dict:
         "arm_coverage_shown": float(np.mean([a["covered"] for a in shown])) if shown else None,
         "winners": len(winners),
         "false_winner_share": float(np.mean([a["truth"] <= 0 for a in winners])) if winners else 0.0,
+        "predicted_gain_mean": float(np.mean([a["predicted"] for a in arms])) if arms else None,
+        "true_gain_mean": float(np.mean([a["truth"] for a in arms])) if arms else None,
+        "truth_in_predicted_range": float(np.mean([a["truth_in_predicted_range"] for a in arms]))
+        if arms
+        else None,
         "median_detectable": float(
             np.median([r["median_detectable"] for r in rows if r["median_detectable"]])
         ),
@@ -147,6 +154,7 @@ def write(rows: list[dict], planned: int) -> None:
 | per-arm interval coverage (all arms; intervals not yet shown count as covering) | {s["arm_coverage"]} | 93-97% |
 | arms with an interval shown (≥ 20 purchases) | {s["arms_shown"]} of {s["arms"]} | - |
 | false winners among declarations | {s["false_winner_share"]:.0%} of {s["winners"]} | ≤ 5% |
+| arms' predicted gain per customer (mean) against their true gain | {s["predicted_gain_mean"]:+.3f} against {s["true_gain_mean"]:+.3f}; truth inside the arm's predicted range in {s["truth_in_predicted_range"]:.0%} | - |
 | gain after the pilot vs before | not measured: the refit loop is not built | margin with interval |
 
 Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_pilot.py --replications {planned} --workers 2`

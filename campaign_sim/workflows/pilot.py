@@ -254,7 +254,13 @@ def _design(world, groups, sample, profits, settings, *, seed):
                 _detectable(sd, n, alpha=alpha, power=settings.power),
             )
         )
-    cost, cost_sd = float(cost_members.mean()), float(cost_members.std())
+    # The range sums each arm's own range, not the members' spread of the total: arms are picked
+    # for their high upper bound, so the members err together (bench_pilot: with the spread of
+    # the total the realised cost fell inside in 8 of 20 pilots; chosen arms predicted +0.35 per
+    # customer on average, true -0.04).
+    cost = float(cost_members.mean())
+    cost_low = float(sum(-a.gain_high * a.customers for a in arms))
+    cost_high = float(sum(-a.gain_low * a.customers for a in arms))
     plan = PilotPlan(
         settings,
         float(mde),
@@ -262,8 +268,8 @@ def _design(world, groups, sample, profits, settings, *, seed):
         tuple(arms),
         tuple(plan_groups),
         cost,
-        cost - 2 * cost_sd,
-        cost + 2 * cost_sd,
+        cost_low,
+        cost_high,
         float(evpi),
         seed,
     )
