@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import record  # noqa: E402
 
 BIN = Path(sys.executable).parent
-TRAIN = ["train", "--timesteps", "200000", "--n-envs", "256", "--seeds", "4", "--no-baselines"]
+TRAIN = ["train", "--timesteps", "1000000", "--n-envs", "256", "--seeds", "4", "--no-baselines"]
 TRAIN += ["--eval-shoppers", "2000", "--json", "-q"]
 
 
@@ -58,7 +58,7 @@ def main() -> None:
     }
     md = f"""## Scale-out on Ray (issue 25): `benchmarks/bench_scale.py`
 
-4 PPO seeds x 200,000 steps (256 shoppers per step), trained one after the other in one process, then as 4 Ray tasks on a local head with 2 CPUs, in the same run: {local_s:.0f} s against {ray_s:.0f} s, a speed-up of **{local_s / ray_s:.2f}x** (floor 1.7x); evaluations identical: {local == remote}. The ensemble fit on Ray and 10M-row logs in bounded memory are not built yet (no figures).
+4 PPO seeds x 1,000,000 steps (256 shoppers per step), trained one after the other in one process, then as 4 Ray tasks on a local head with 2 CPUs, in the same run: {local_s:.0f} s against {ray_s:.0f} s, a speed-up of **{local_s / ray_s:.2f}x** (floor 1.7x); evaluations identical: {local == remote}. The ensemble fit on Ray and 10M-row logs in bounded memory are not built yet (no figures).
 
 Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scale.py`
 """

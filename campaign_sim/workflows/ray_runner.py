@@ -21,9 +21,13 @@ from campaign_sim.core.errors import InputError
 
 def _train_one(world: str | None, settings: dict, directory: str, options: dict) -> str:
     """One agent, in whichever Ray worker runs it; returns where it was saved."""
+    import numba
     import torch
 
-    torch.set_num_threads(1)  # as the local loop: one thread per agent
+    # one CPU per task: the env's parallel kernels must not spread over the cores the other
+    # tasks hold (two tasks x two numba threads on 2 cores ran 3x slower than one process)
+    numba.set_num_threads(1)
+    torch.set_num_threads(1)
     train_agent(world, TrainSettings(**settings), Path(directory), **options)
     return directory
 
