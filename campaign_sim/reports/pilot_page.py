@@ -84,7 +84,7 @@ def _arm_chart(ax: plt.Axes, arms: list[dict], analysis: dict | None) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("gain per customer over business-as-usual (currency units)")
     ax.set_title("The pilot's arms: promising, but the history holds too few decisions to tell", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.0, -0.14))  # below: never over a point
 
 
 def _group_table(figure: plt.Figure, groups: list[dict]) -> None:
