@@ -1,5 +1,5 @@
-"""``campaign-sim pilot plan | analyze``: design a randomised pilot of what the history cannot
-vouch for, and read its results with intervals valid at every look."""
+"""``campaign-sim pilot plan | analyze | learn``: design a randomised pilot of what the history
+cannot vouch for, read its results with intervals valid at every look, and learn from it."""
 
 from __future__ import annotations
 
@@ -58,6 +58,30 @@ def analyze(
     from campaign_sim.workflows.pilot_analysis import analyze_pilot
 
     result = analyze_pilot(run, results)
+    if json:
+        print_json(result.to_dict())
+        return
+    for line in result.lines():
+        out_console.print(line, markup=False, soft_wrap=True)
+
+
+@pilot_app.command("learn")
+def learn(
+    run: RunArgument,
+    history: Annotated[Path, typer.Option("--history", help="The log the run was fitted on.")],
+    pilot_log: Annotated[
+        Path, typer.Option("--pilot-log", help="The pilot period, exported in the history's format.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="New run directory for the refitted world.")],
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Fit and split seed.")] = 0,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Join the pilot's randomised decisions to the history, refit, and recommend again."""
+    from campaign_sim.workflows.pilot_learning import learn_from_pilot
+
+    with progress("refitting with the pilot and recommending again", quiet=quiet or json):
+        result = learn_from_pilot(run, history=history, pilot_log=pilot_log, out=out, seed=seed)
     if json:
         print_json(result.to_dict())
         return

@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from campaign_sim.core.atomic import atomic_path, write_text_atomic
+from campaign_sim.core.config import NO_CONTACT
 from campaign_sim.core.errors import InputError
 from campaign_sim.core.jsonio import dumps_json
 from campaign_sim.core.run_lock import run_lock
@@ -35,6 +36,7 @@ from campaign_sim.simulators.fitted.world import FittedWorld
 
 PLAN_FILE, ASSIGNMENT_FILE, ANALYSIS_FILE = "plan.json", "assignment.csv", "analysis.json"
 CONTROL = "control (business-as-usual)"
+ARM_SHARE = "arm_share"
 ESTIMATION_ROWS = 20_000  # customers the group effects and variances are averaged over
 MIN_GROUP_PILOT = 50  # fewer pilot customers than this in a group teach nothing: no arms there
 
@@ -171,9 +173,7 @@ def _member_profits(world: FittedWorld, rows: np.ndarray) -> _Profits:
             np.exp(2 * r.log_value_mean + 2 * r.value_sigma**2),
         )
         second.append(r.p_purchase * (ev2 * margin**2 - 2 * cost * ev * margin) + cost**2)
-    raw = {c: np.zeros(len(rows)) for c in enc.state}
-    behaviour = world.behaviour_probs(x, raw, np.ones((len(rows), n_actions), dtype=bool))
-    return _Profits(np.stack(member), np.stack(second), behaviour)
+    return _Profits(np.stack(member), np.stack(second), _behaviour(world, rows))
 
 
 def _design(world, groups, sample, profits, settings, *, seed):
@@ -183,7 +183,7 @@ def _design(world, groups, sample, profits, settings, *, seed):
     bau_member = np.einsum("amn,na->mn", profits.member, profits.behaviour)  # (members, n)
     bau_second = np.einsum("an,na->n", profits.second, profits.behaviour)
     mde = settings.mde if settings.mde is not None else 0.2 * float(bau_member.mean())
-    candidates = []
+    candidates, contacts = [], _contacts(world)
     for g in range(table.groups):
         in_group = groups[sample] == g
         if not in_group.any():
@@ -193,7 +193,9 @@ def _design(world, groups, sample, profits, settings, *, seed):
         )  # (actions, members)
         mean, sd = gains.mean(axis=1), gains.std(axis=1)
         thin = table.decisions[g] < settings.n_min
-        order = [a for a in np.argsort(-(mean + 2 * sd)) if thin[a] and mean[a] + 2 * sd[a] > 0 and a != 0]
+        order = [
+            a for a in np.argsort(-(mean + 2 * sd)) if thin[a] and mean[a] + 2 * sd[a] > 0 and contacts[a]
+        ]
         for a in order[: settings.arms_per_group]:
             candidates.append((g, int(a), float(mean[a]), float(sd[a]), gains[a]))
     k = max(len(candidates), 1)
@@ -309,28 +311,61 @@ def _detectable(sd: float, n: int, *, alpha: float, power: float) -> float:
 
 
 def _assignment(world, groups, plan: PilotPlan, picks: dict[int, np.ndarray], *, seed: int) -> pl.DataFrame:
-    """customer_id, group, arm, channel, discount, copy_id, propensity: one row per pilot customer."""
+    """customer_id, group, arm, channel, discount, copy_id, propensity, arm_share: one row per pilot
+    customer. A control customer gets a concrete action drawn from business-as-usual as the log
+    shows it (the behaviour model), so every row's action has a known design probability
+    (``propensity``): the pilot rows can join the history as randomised decisions. ``arm_share``
+    is the chance of the customer's arm (control included), what the per-arm analysis weighs by."""
     names = world.support_table.group_names()
     rng = np.random.default_rng([seed, 0x9172])
-    actions = world.config.actions
+    actions, labels = world.config.actions, flat_action_labels(world.config)
     frames = []
     for g, rows in picks.items():
-        arms = [(CONTROL, None)] + [(a.label, a.action) for a in plan.arms if a.group == names[g]]
+        arms = [(CONTROL, -1)] + [(a.label, a.action) for a in plan.arms if a.group == names[g]]
         slots = np.resize(np.arange(len(arms)), rows.size)
         rng.shuffle(slots)
-        flat = [arms[s][1] for s in slots]
-        unravel = [np.unravel_index(a, actions.shape) if a is not None else None for a in flat]
+        bau = _behaviour(world, rows)
+        drawn = (rng.random((rows.size, 1)) > np.cumsum(bau, axis=1)).sum(axis=1)
+        arm_action = np.array([a for _, a in arms])[slots]
+        flat = np.where(arm_action >= 0, arm_action, np.minimum(drawn, bau.shape[1] - 1))
+        # P(action) = P(control) x BAU(action) + P(an arm whose action it is)
+        same_arm = (np.array([a for _, a in arms])[None, :] == flat[:, None]).sum(axis=1)
+        propensity = (bau[np.arange(rows.size), flat] + same_arm) / len(arms)
+        d, c, k = np.unravel_index(flat, actions.shape)
+        contacted = np.asarray(actions.channels)[c] != NO_CONTACT
         frames.append(
             pl.DataFrame(
                 {
                     S.CUSTOMER_ID: world.population[rows].get_column(S.CUSTOMER_ID).cast(pl.String),
                     "group": [names[g]] * rows.size,
                     "arm": [arms[s][0] for s in slots],
-                    S.CHANNEL: [actions.channels[u[1]] if u else "business-as-usual" for u in unravel],
-                    S.DISCOUNT: [actions.discounts[u[0]] if u else None for u in unravel],
-                    S.COPY_ID: [actions.copies[u[2]] if u else None for u in unravel],
-                    S.PROPENSITY: [1.0 / len(arms)] * rows.size,
+                    "action": [labels[a] for a in flat],
+                    S.CHANNEL: np.asarray(actions.channels)[c],
+                    S.DISCOUNT: np.asarray(actions.discounts, dtype=np.float64)[d],
+                    S.COPY_ID: np.where(contacted, np.asarray(actions.copies)[k], None),
+                    S.PROPENSITY: propensity,
+                    ARM_SHARE: np.full(rows.size, 1.0 / len(arms)),
                 }
             )
         )
     return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def _behaviour(world: FittedWorld, rows: np.ndarray) -> np.ndarray:
+    """Business-as-usual's probabilities for population ``rows``, as the planner predicts them."""
+    enc, n_actions = world.encoding, world.config.actions.n_actions
+    x = enc.shopper_matrix(world.population[rows])
+    raw = {c: np.zeros(len(rows)) for c in enc.state}
+    probs = world.behaviour_probs(x, raw, np.ones((len(rows), n_actions), dtype=bool))
+    # every no-contact cell is one action, logged as flat 0 (discount 0, no copy)
+    silent = ~_contacts(world)
+    probs[:, 0] += probs[:, silent].sum(axis=1) - probs[:, 0]
+    probs[:, silent & (np.arange(n_actions) > 0)] = 0.0
+    return probs
+
+
+def _contacts(world: FittedWorld) -> np.ndarray:
+    """(n_actions,) whether each flat action contacts the customer."""
+    actions = world.config.actions
+    _, channel, _ = np.unravel_index(np.arange(actions.n_actions), actions.shape)
+    return np.asarray(actions.channels)[channel] != NO_CONTACT

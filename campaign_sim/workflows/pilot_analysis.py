@@ -23,7 +23,7 @@ from campaign_sim.core.runs import RunDir
 from campaign_sim.data import schema as S
 from campaign_sim.data.loaders import check_readable, collect
 from campaign_sim.ope.confidence_sequences import sequential_interval
-from campaign_sim.workflows.pilot import ANALYSIS_FILE, ASSIGNMENT_FILE, CONTROL, PLAN_FILE
+from campaign_sim.workflows.pilot import ANALYSIS_FILE, ARM_SHARE, ASSIGNMENT_FILE, CONTROL, PLAN_FILE
 
 PROFIT = "profit"
 
@@ -126,7 +126,7 @@ def _joined(assignment: pl.DataFrame, path: Path) -> pl.DataFrame:
 
 def _arm_result(joined: pl.DataFrame, group: str, arm: str, alpha: float, planned: int) -> ArmResult:
     rows = joined.filter(pl.col("group") == group)
-    y, p = rows.get_column(PROFIT).to_numpy(), rows.get_column(S.PROPENSITY).to_numpy()
+    y, p = rows.get_column(PROFIT).to_numpy(), rows.get_column(ARM_SHARE).to_numpy()
     on_arm, on_control = (
         (rows.get_column("arm") == arm).to_numpy(),
         (rows.get_column("arm") == CONTROL).to_numpy(),

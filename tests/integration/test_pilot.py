@@ -31,7 +31,13 @@ def test_the_plan_is_randomised_within_budget_and_reproducible(fitted):
         rows = assignment.filter(pl.col("group") == group["group"])
         arms = {a["label"] for a in plan["arms"] if a["group"] == group["group"]} | {CONTROL}
         assert set(rows.get_column("arm")) == arms
-        assert np.allclose(rows.get_column("propensity").to_numpy(), 1 / len(arms))
+        assert np.allclose(rows.get_column("arm_share").to_numpy(), 1 / len(arms))
+        # every row's action has its design probability: an arm's action at least its arm's share
+        propensity = rows.get_column("propensity").to_numpy()
+        on_arm = (rows.get_column("arm") != CONTROL).to_numpy()
+        assert (propensity[on_arm] >= 1 / len(arms) - 1e-12).all() and (propensity <= 1 + 1e-12).all()
+        control = rows.filter(pl.col("arm") == CONTROL)
+        assert control.get_column("action").n_unique() >= 1 and (propensity > 0).all()
         counts = rows.group_by("arm").len().get_column("len")
         assert counts.max() - counts.min() <= 1  # equal shares
     first = (fitted / "pilot" / ASSIGNMENT_FILE).read_bytes()
@@ -46,7 +52,7 @@ def _pilot(rng, customers: int, lift: float) -> pl.DataFrame:
     arm = rng.choice([CONTROL, "A", "B"], size=customers)
     rate = np.where(arm == "A", 0.05 + lift, 0.05)
     return pl.DataFrame(
-        {"group": "g", "arm": arm, "propensity": 1 / 3, "profit": (rng.random(customers) < rate) * 40.0}
+        {"group": "g", "arm": arm, "arm_share": 1 / 3, "profit": (rng.random(customers) < rate) * 40.0}
     )
 
 
@@ -110,3 +116,78 @@ def test_the_pilot_page_draws_inside_the_page(fitted):
         box = text.get_window_extent()
         assert box.x0 >= page.x0 - 1 and box.x1 <= page.x1 + 1, text.get_text()[:60]
     plt.close(figure)
+
+
+def _pilot_period(fitted: Path, rng) -> pl.DataFrame:
+    """The pilot as a CRM would export it: each assigned customer's next period in the history's
+    format, sent the assigned action, with made-up outcomes (the loop's mechanics, not its gain)."""
+    history = pl.read_parquet(fitted.parent / "data" / "log.parquet")
+    assignment = pl.read_csv(fitted / "pilot" / ASSIGNMENT_FILE, schema_overrides={"customer_id": pl.String})
+    last = (
+        history.sort("period")
+        .group_by("customer_id")
+        .last()
+        .with_columns(pl.col("customer_id").cast(pl.String))
+    )
+    rows = assignment.select("customer_id", "channel", "discount", "copy_id").join(
+        last.drop("channel", "discount", "copy_id"), on="customer_id"
+    )
+    n = rows.height
+    buys = rng.random(n) < 0.1
+    return (
+        rows.select(history.columns)
+        .with_columns(
+            pl.col("period") + 1,
+            pl.Series("visit", buys.astype(np.int8)),
+            pl.Series("conversion", buys.astype(np.int8)),
+            pl.Series("revenue", np.where(buys, 50.0, 0.0)),
+            pl.Series("propensity", np.full(n, 0.5)),  # the CRM's own guess: replaced by the design's
+        )
+        .with_columns(pl.col("customer_id").cast(history.schema["customer_id"]))
+    )
+
+
+def test_learn_joins_the_pilot_with_its_design_probabilities_and_recommends_again(fitted, tmp_path):
+    assert invoke("pilot", "plan", fitted, "--share", "0.2", "-q").exit_code == 0
+    pilot = _pilot_period(fitted, np.random.default_rng(3))
+    # one customer was sent something else than assigned: that row cannot join (unknown probability)
+    first = pilot.row(0, named=True)
+    other = "email" if first["channel"] != "email" else "sms"
+    pilot.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(other)).otherwise(pl.col("channel")).alias("channel")
+    ).write_parquet(tmp_path / "pilot.parquet")
+    history = fitted.parent / "data" / "log.parquet"
+    args = ("--history", history, "--pilot-log", tmp_path / "pilot.parquet", "--out", tmp_path / "after")
+    result = invoke("pilot", "learn", fitted, *args, "--json")
+    assert result.exit_code == 0, result.output
+    learned = json.loads(result.output)
+    assert learned["pilot_rows"] + learned["left_out"] == pilot.height and learned["left_out"] >= 1
+    joined = pl.read_parquet(learned["joined_log"])
+    assert joined.height == learned["history_rows"] + learned["pilot_rows"]
+    design = pl.read_csv(fitted / "pilot" / ASSIGNMENT_FILE, schema_overrides={"customer_id": pl.String})
+    last = joined.filter(pl.col("period") == joined.get_column("period").max()).join(
+        design.select("customer_id", pl.col("propensity").alias("design")), on="customer_id"
+    )
+    assert last.height == learned["pilot_rows"]
+    assert np.allclose(last.get_column("propensity").to_numpy(), last.get_column("design").to_numpy())
+    assert (tmp_path / "after" / "world").is_dir() and (
+        tmp_path / "after" / "safety" / "safety.json"
+    ).exists()
+    assert {"before", "after"} <= set(json.loads((fitted / "pilot" / "learned.json").read_text()))
+    # a pilot row naming a customer the assignment does not hold: one line, file, column and row
+    stranger = pl.when(pl.int_range(pl.len()) == 0).then(10**9).otherwise(pl.col("customer_id"))
+    pilot.with_columns(stranger.cast(pilot.schema["customer_id"]).alias("customer_id")).write_parquet(
+        tmp_path / "stranger.parquet"
+    )
+    bad = invoke(
+        "pilot",
+        "learn",
+        fitted,
+        *args[:2],
+        "--pilot-log",
+        tmp_path / "stranger.parquet",
+        "--out",
+        tmp_path / "x",
+    )
+    assert bad.exit_code == 2 and "row 1: customer not in" in bad.output.strip().splitlines()[0], bad.output
+    assert not (tmp_path / "x").exists()
