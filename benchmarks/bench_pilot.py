@@ -1,14 +1,18 @@
-"""A pilot designed from a history, run in the TRUE world, and analysed (issue 24), to BENCHMARKS.md.
+"""The pilot loop of issue 24 in the TRUE world, to BENCHMARKS.md.
 
 Per replication r: a business-as-usual history of the synthetic world (seed 100 + r; 16,667
 customers x 12 periods = 200k decisions), a world fitted from it, ``pilot plan`` on at most 10%
-of the customers, then the pilot itself simulated in the true world at the customers' first
-state (each customer's purchase and revenue sampled under its assigned arm; control customers
-under business-as-usual), and ``pilot analyze``'s per-arm intervals. Measured: the realised cost
-(true expected profit given up against business-as-usual) inside the plan's predicted range,
-each arm's interval against its true effect (the mean true gain over its group's pilot
-customers), false winners, and the effect each group's pilot could detect.
-Not measured here: the refit after the pilot and the gain it buys (the loop is not built).
+of the customers; then the pilot is run in the true world as the history's next period (the
+true generator run for 13 periods with the same seed: periods 0-11 are the history, checked
+equal; in period 12 the pilot customers get their assigned action, where the true world allows
+it, everyone else business-as-usual). Measured on the pilot: the realised cost (true expected
+profit given up against business-as-usual by the arm customers) against the plan's predicted
+range; each arm's always-valid interval (``pilot analyze``) against its true effect (the mean
+true gain over its group's pilot customers against the control's drawn business-as-usual);
+false winners. Then the loop: ``pilot learn``'s join (the pilot rows with their design
+probabilities appended to the history), and the product's recommendation (``run_safety``,
+seed r) before (history alone) and after (history and pilot), each evaluated in the true world
+on 20,000 paired shoppers over 12 periods against business-as-usual.
 
 Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_pilot.py --replications 20 --workers 2
 """
@@ -27,77 +31,175 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import fitted_from_history, record  # noqa: E402
+from campaign_sim.agents.baselines import BusinessAsUsual  # noqa: E402
+from campaign_sim.agents.evaluate import make_core, run_policy  # noqa: E402
+from campaign_sim.data.bandit import _reward, flat_action_labels  # noqa: E402
+from campaign_sim.data.log import load_log  # noqa: E402
+from campaign_sim.envs.worlds import ObservedThrough  # noqa: E402
+from campaign_sim.simulators.synthetic.generate import generate_log, write_generated  # noqa: E402
 from campaign_sim.simulators.synthetic.logging_policy import business_as_usual  # noqa: E402
 from campaign_sim.simulators.synthetic.world import SyntheticWorld  # noqa: E402
-from campaign_sim.workflows.pilot import ASSIGNMENT_FILE, PilotSettings, plan_pilot  # noqa: E402
+from campaign_sim.workflows.pilot import ASSIGNMENT_FILE, PilotSettings, _behaviour, plan_pilot  # noqa: E402
 from campaign_sim.workflows.pilot_analysis import _arm_result  # noqa: E402
+from campaign_sim.workflows.pilot_learning import join_pilot  # noqa: E402
+from campaign_sim.workflows.safety import BASELINE, run_safety  # noqa: E402
 
-CUSTOMERS, PERIODS = 16_667, 12
+CUSTOMERS, PERIODS, EVAL_SHOPPERS = 16_667, 12, 20_000
+KEY = ["customer_id", "period", "channel", "discount", "copy_id", "conversion", "revenue"]
+
+
+class PilotPeriod:
+    """Business-as-usual for PERIODS periods, then the assignment for its customers; keeps the
+    true expected profit of every action and business-as-usual's probabilities at the pilot."""
+
+    def __init__(self, truth: SyntheticWorld, ids: np.ndarray, actions: np.ndarray) -> None:
+        self.truth, self.ids, self.actions, self.calls = truth, ids, actions, 0
+        self.bau = business_as_usual(truth)
+        self.expected = self.bau_probs = self.sent = None
+
+    def __call__(self, pop, state, allowed):
+        probs = self.bau(pop, state, allowed)
+        self.calls += 1
+        if self.calls <= PERIODS:
+            return probs
+        ids, actions = self.ids, self.actions
+        self.expected = self.truth.expected_rewards(pop.subset(ids), state.subset(ids))
+        self.bau_probs = probs[ids].copy()
+        self.sent = allowed[ids, actions]  # the true world refuses some (an unsubscribed channel)
+        probs[ids[self.sent]] = 0.0
+        probs[ids[self.sent], actions[self.sent]] = 1.0
+        return probs
+
+
+def true_gain(truth: SyntheticWorld, result, base_cache: dict) -> float:
+    """The recommendation's true expected profit per shopper over business-as-usual (12 periods)."""
+    if result.recommended == BASELINE:
+        return 0.0
+    core = make_core(ObservedThrough(truth, result.fit_world), EVAL_SHOPPERS)
+    base = run_policy(BusinessAsUsual(truth), core, seed=7).expected_profit
+    base_cache["value"] = float(base.mean())
+    return float(
+        (run_policy(result.policies[result.recommended], core, seed=7).expected_profit - base).mean()
+    )
 
 
 def one_replication(r: int) -> dict:
     start = time.perf_counter()
     seed = 100 + r
     with tempfile.TemporaryDirectory() as tmp:
-        _, _, _, fitted = fitted_from_history(Path(tmp), CUSTOMERS, periods=PERIODS, seed=seed)
-        plan = plan_pilot(Path(tmp) / "run", PilotSettings(share=0.10), seed=r)
-        assignment = pl.read_csv(Path(tmp) / "run" / "pilot" / ASSIGNMENT_FILE)
-    truth = SyntheticWorld.create(seed=seed)  # the world and customers run_generate drew
-    pop = truth.sample_population(CUSTOMERS, np.random.default_rng(seed))
-    state = truth.initial_state(pop)
-    ids = assignment.get_column("customer_id").to_numpy().astype(np.int64)
-    pilot, pilot_state = pop.subset(ids), state.subset(ids)
-    expected = truth.expected_rewards(pilot, pilot_state)  # (n, actions) true expected profit
-    bau = business_as_usual(truth)(pilot, pilot_state, truth.allowed_actions(pilot, pilot_state))
-    bau_value = (bau * expected).sum(axis=1)
-    rng = np.random.default_rng([seed, 0x9173])
+        tmp = Path(tmp)
+        generated, config, _, fitted = fitted_from_history(tmp, CUSTOMERS, periods=PERIODS, seed=seed)
+        plan = plan_pilot(tmp / "run", PilotSettings(share=0.10), seed=r)
+        assignment = pl.read_csv(tmp / "run" / "pilot" / ASSIGNMENT_FILE)
+        truth = SyntheticWorld.create(seed=seed)
+        ids = assignment.get_column("customer_id").to_numpy().astype(np.int64)
+        labels = list(flat_action_labels(config))
+        flat = np.array([labels.index(a) for a in assignment.get_column("action").to_list()])
+        period = PilotPeriod(truth, ids, flat)
+        full = generate_log(truth, customers=CUSTOMERS, periods=PERIODS + 1, seed=seed, policy=period)
+        paths = write_generated(
+            tmp / "with_pilot", truth, full, seed=seed, customers=CUSTOMERS, periods=PERIODS + 1
+        )
+        rows = pl.read_parquet(paths["log"])
+        history = pl.read_parquet(generated.paths["log"])
+        if not rows.filter(pl.col("period") < PERIODS).select(KEY).equals(history.select(KEY)):
+            raise RuntimeError(
+                "the 13-period run does not repeat the history: the pilot is not its next period"
+            )
+        pilot_rows = rows.filter((pl.col("period") == PERIODS) & pl.col("customer_id").is_in(list(ids)))
+        pilot_rows.write_parquet(tmp / "pilot.parquet")
+        joined = join_pilot(tmp / "run", history=generated.paths["log"], pilot_log=tmp / "pilot.parquet")
+        before = run_safety(load_log(generated.paths["log"], config), seed=r)
+        after = run_safety(load_log(joined.path, joined.config), seed=r)
+        base = {}
+        gain_before, gain_after = true_gain(truth, before, base), true_gain(truth, after, base)
+        if "value" not in base:
+            core = make_core(ObservedThrough(truth, before.fit_world), EVAL_SHOPPERS)
+            base["value"] = float(run_policy(BusinessAsUsual(truth), core, seed=7).expected_profit.mean())
+        sent = load_log(tmp / "pilot.parquet", config).frame
+        profit = pl.DataFrame(
+            {
+                "customer_id": sent.get_column("customer_id").cast(pl.Int64),
+                "profit": _reward(sent, config, "profit"),
+            }
+        )
+        pilot = _pilot_result(plan, assignment, period, profit, fitted)
+    return {
+        "replication": r,
+        **pilot,
+        "left_out": joined.left_out,
+        "before": {
+            "recommended": before.recommended,
+            "go": bool(before.go),
+            "gate": [before.gate.low, before.gate.high],
+        },
+        "after": {
+            "recommended": after.recommended,
+            "go": bool(after.go),
+            "gate": [after.gate.low, after.gate.high],
+        },
+        "baseline_value": base["value"],
+        "gain_before": gain_before,
+        "gain_after": gain_after,
+        "gain_before_pct": 100 * gain_before / base["value"],
+        "gain_after_pct": 100 * gain_after / base["value"],
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _pilot_result(plan, assignment: pl.DataFrame, period: PilotPeriod, profit: pl.DataFrame, fitted) -> dict:
+    """Cost, per-arm intervals and truths of the pilot as run (customers sent as assigned)."""
+    sent = period.sent
+    expected, bau_value = period.expected, (period.bau_probs * period.expected).sum(axis=1)
+    population_rows = _population_rows(fitted, assignment.get_column("customer_id").to_numpy())
+    control_value = (_behaviour(fitted, population_rows) * expected).sum(axis=1)
     arm_action = {a.label: a.action for a in plan.arms}
-    arms = assignment.get_column("arm").to_list()
-    chosen = np.array([arm_action.get(a, -1) for a in arms])
-    drawn = (rng.random((len(ids), 1)) > np.cumsum(bau, axis=1)).sum(axis=1)  # control: BAU samples
-    flat = np.where(chosen >= 0, chosen, np.minimum(drawn, bau.shape[1] - 1))
-    outcome, _ = truth.step(pilot, pilot_state, truth.unflatten(flat), rng)
-    results = assignment.with_columns(pl.Series("profit", outcome.profit))
-    true_gain = expected[np.arange(len(ids)), np.maximum(chosen, 0)] - bau_value
-    realised_cost = float(-(true_gain * (chosen >= 0)).sum())
-    rows = []
+    chosen = np.array([arm_action.get(a, -1) for a in assignment.get_column("arm").to_list()])
+    on_arm = (chosen >= 0) & sent
+    true_gain_rows = expected[np.arange(len(chosen)), np.maximum(chosen, 0)] - bau_value
+    results = assignment.filter(pl.Series(sent)).join(profit, on="customer_id")  # sent as assigned
     groups = assignment.get_column("group").to_numpy()
-    k = max(len(plan.arms), 1)
+    k, arms = max(len(plan.arms), 1), []
     for a in plan.arms:
-        in_group = groups == a.group
-        # the estimand: the arm's mean true gain over its group's pilot customers
-        truth_effect = float((expected[in_group, a.action] - bau_value[in_group]).mean())
+        in_group = (groups == a.group) & sent
+        truth = float((expected[in_group, a.action] - control_value[in_group]).mean())
         planned = next(g.pilot for g in plan.groups if g.group == a.group)
         result = _arm_result(results, a.group, a.label, plan.settings.alpha / k, planned)
-        rows.append(
+        arms.append(
             {
                 "group": a.group,
                 "arm": a.label,
                 "customers": a.customers,
                 "predicted": a.gain,
                 "predicted_range": [a.gain_low, a.gain_high],
-                "truth_in_predicted_range": bool(a.gain_low <= truth_effect <= a.gain_high),
-                "truth": truth_effect,
+                "truth_in_predicted_range": bool(a.gain_low <= truth <= a.gain_high),
+                "truth": truth,
                 "low": result.low,
                 "high": result.high,
                 "shown": bool(np.isfinite(result.low)),
-                "covered": bool(result.low <= truth_effect <= result.high),
+                "covered": bool(result.low <= truth <= result.high),
                 "winner": result.verdict.startswith("better"),
             }
         )
+    realised_cost = float(-(true_gain_rows * on_arm).sum())
     detectable = [g.detectable for g in plan.groups]
     return {
-        "replication": r,
-        "pilot_customers": int(len(ids)),
-        "arms": rows,
+        "pilot_customers": int(len(chosen)),
+        "sent_as_assigned": int(sent.sum()),
+        "arms": arms,
         "cost_predicted": [plan.cost_low, plan.cost, plan.cost_high],
         "cost_realised": realised_cost,
         "cost_inside": bool(plan.cost_low <= realised_cost <= plan.cost_high),
         "mde": plan.mde,
         "median_detectable": float(np.median(detectable)) if detectable else None,
         "median_needed": float(np.median([g.needed for g in plan.groups])) if plan.groups else None,
-        "seconds": time.perf_counter() - start,
     }
+
+
+def _population_rows(fitted, customer_ids: np.ndarray) -> np.ndarray:
+    ids = fitted.population.get_column("customer_id").cast(pl.Int64).to_numpy()
+    where = {int(c): i for i, c in enumerate(ids)}
+    return np.array([where[int(c)] for c in customer_ids])
 
 
 def summary(rows: list[dict], planned: int) -> dict:
@@ -123,10 +225,21 @@ def summary(rows: list[dict], planned: int) -> dict:
             np.median([r["median_detectable"] for r in rows if r["median_detectable"]])
         ),
         "mde": float(np.mean([r["mde"] for r in rows])),
-        "gain_before_pct": None,  # the refit after the pilot is not built: nothing to compare
-        "gain_after_pct": None,
+        "gain_before_pct": float(np.mean([r["gain_before_pct"] for r in rows])),
+        "gain_after_pct": float(np.mean([r["gain_after_pct"] for r in rows])),
+        "gain_margin_pct": _paired([r["gain_after_pct"] - r["gain_before_pct"] for r in rows]),
+        "go_before": sum(r["before"]["go"] for r in rows),
+        "go_after": sum(r["after"]["go"] for r in rows),
+        "left_out": sum(r["left_out"] for r in rows),
         "per_replication": rows,
     }
+
+
+def _paired(differences: list[float]) -> list[float]:
+    """Mean and normal 95% interval of the per-replication differences."""
+    d = np.asarray(differences, dtype=np.float64)
+    half = 1.96 * d.std(ddof=1) / np.sqrt(d.size) if d.size > 1 else float("inf")
+    return [float(d.mean()), float(d.mean() - half), float(d.mean() + half)]
 
 
 def write(rows: list[dict], planned: int) -> None:
@@ -137,15 +250,17 @@ def write(rows: list[dict], planned: int) -> None:
         f"{r['cost_realised']:,.0f} in [{r['cost_predicted'][0]:,.0f}, {r['cost_predicted'][2]:,.0f}] "
         f"({'yes' if r['cost_inside'] else 'NO'}) | {r['mde']:.3f} | {r['median_detectable']:.2f} | "
         f"{r['median_needed']:,.0f} | {sum(a['covered'] for a in r['arms'])}/{len(r['arms'])} | "
-        f"{sum(a['winner'] for a in r['arms'])} |"
+        f"{sum(a['winner'] for a in r['arms'])} | {r['before']['recommended']} "
+        f"({'GO' if r['before']['go'] else 'NO-GO'}) {r['gain_before_pct']:+.2f}% | {r['after']['recommended']} "
+        f"({'GO' if r['after']['go'] else 'NO-GO'}) {r['gain_after_pct']:+.2f}% |"
         for r in rows
     )
     md = f"""## Pilot design and analysis in the true world (issue 24): `benchmarks/bench_pilot.py`
 
-{partial}Per replication: a 200k-decision business-as-usual history (seed 100 + r), a fitted world, `pilot plan --share 0.1`, the pilot simulated in the TRUE world at each customer's first state, and the always-valid per-arm intervals of `pilot analyze` (Bonferroni over the arms). "Cost": true expected profit given up against business-as-usual by the pilot's arm customers, against the plan's predicted range (ensemble mean ± 2 sd). "Detectable": the effect per customer each group's pilot detects with 80% power (median over groups), against the minimum effect asked for (20% of BAU's value per customer and period); "needed": the customers a group would need for that effect.
+{partial}Per replication: a 200k-decision business-as-usual history (seed 100 + r), a fitted world, `pilot plan --share 0.1`, the pilot run in the TRUE world as the history's next period (period 12; customers the true world will not send their assigned action are left out), the always-valid per-arm intervals of `pilot analyze` (Bonferroni over the arms), then `pilot learn`'s join and the product's recommendation (`run_safety`, seed r) before and after the pilot, each evaluated in the true world on 20,000 paired shoppers over 12 periods ("gain": true expected profit per shopper over business-as-usual, % of its value; business-as-usual recommended = 0). "Cost": true expected profit given up against business-as-usual by the pilot's arm customers, against the plan's predicted range (per arm: the ensemble's 2 sd and 2σ/√(n+1) for the cell's n logged decisions, in quadrature). "Detectable": the effect per customer each group's pilot detects with 80% power (median over groups), against the minimum effect asked for (20% of BAU's value per customer and period); "needed": the customers a group would need for that effect.
 
-| replication | pilot customers | arms | realised cost in predicted range | MDE asked | detectable | needed per group | arms covered | winners |
-|---:|---:|---:|---|---:|---:|---:|---|---:|
+| replication | pilot customers | arms | realised cost in predicted range | MDE asked | detectable | needed per group | arms covered | winners | before the pilot | after the pilot |
+|---:|---:|---:|---|---:|---:|---:|---|---:|---|---|
 {table}
 
 | criterion | measured | floor |
@@ -155,7 +270,9 @@ def write(rows: list[dict], planned: int) -> None:
 | arms with an interval shown (≥ 20 purchases) | {s["arms_shown"]} of {s["arms"]} | - |
 | false winners among declarations | {s["false_winner_share"]:.0%} of {s["winners"]} | ≤ 5% |
 | arms' predicted gain per customer (mean) against their true gain | {s["predicted_gain_mean"]:+.3f} against {s["true_gain_mean"]:+.3f}; truth inside the arm's predicted range in {s["truth_in_predicted_range"]:.0%} | - |
-| gain after the pilot vs before | not measured: the refit loop is not built | margin with interval |
+| true gain of the recommendation, before → after the pilot (means) | {s["gain_before_pct"]:+.2f}% → {s["gain_after_pct"]:+.2f}%; GO {s["go_before"]} → {s["go_after"]} of {s["replications"]} | - |
+| margin after − before (paired over replications, normal 95%) | {s["gain_margin_pct"][0]:+.2f} points [{s["gain_margin_pct"][1]:+.2f}, {s["gain_margin_pct"][2]:+.2f}] | large, with its interval |
+| pilot rows the true world would not send as assigned (left out) | {s["left_out"]} | - |
 
 Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_pilot.py --replications {planned} --workers 2`
 """
@@ -171,7 +288,13 @@ def main() -> None:
     with ProcessPoolExecutor(args.workers) as pool:
         for row in pool.map(one_replication, range(args.replications)):
             rows.append(row)
-            print(row["replication"], row["cost_inside"], row["median_detectable"], flush=True)
+            print(
+                row["replication"],
+                row["cost_inside"],
+                f"{row['gain_before_pct']:+.2f}% -> {row['gain_after_pct']:+.2f}%",
+                f"{row['seconds']:.0f} s",
+                flush=True,
+            )
             write(sorted(rows, key=lambda r: r["replication"]), args.replications)
 
 

@@ -61,12 +61,17 @@ class SequentialInterval:
         return dict(self.__dict__)
 
 
-def sequential_interval(terms: np.ndarray, *, alpha: float, planned: int) -> SequentialInterval:
-    """The always-valid interval of the mean of ``terms`` (i.i.d. per customer)."""
+def sequential_interval(
+    terms: np.ndarray, *, alpha: float, planned: int, events: np.ndarray | None = None
+) -> SequentialInterval:
+    """The always-valid interval of the mean of ``terms`` (i.i.d. per customer). ``events`` marks
+    the terms that carry a purchase (default: the non-zero ones); a contact's cost alone makes a
+    term non-zero without telling anything of the purchase rate, so profit terms pass it."""
     terms = np.asarray(terms, dtype=float)
     n = terms.size
     mean = float(terms.mean()) if n else 0.0
-    if np.count_nonzero(terms) < MIN_EVENTS:  # too few purchases for the CLT: no claim yet
+    purchases = np.count_nonzero(terms if events is None else events)
+    if purchases < MIN_EVENTS:  # too few purchases for the CLT: no claim yet
         return SequentialInterval(mean, -math.inf, math.inf, n, -math.inf, math.inf)
     sd = float(terms.std(ddof=1))
     half = float(half_width(sd, n, alpha=alpha, rho=rho_for(planned, alpha)))

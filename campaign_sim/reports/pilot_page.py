@@ -28,7 +28,7 @@ def draw_pilot(figure: plt.Figure, pilot: dict[str, Any]) -> plt.Figure:
     )
     short = [g for g in groups if g["pilot"] < g["needed"]]
     lines = [
-        f"Expected cost against business-as-usual: {plan['cost']:,.0f} (ensemble range "
+        f"Expected cost against business-as-usual: {plan['cost']:,.0f} (range "
         f"{plan['cost_low']:,.0f} to {plan['cost_high']:,.0f}); expected value of what it teaches: "
         f"{plan['value_of_information']:,.0f} per period.",
         f"Minimum effect asked for: {plan['mde']:+.3f} per customer at "
@@ -62,7 +62,7 @@ def _arm_chart(ax: plt.Axes, arms: list[dict], analysis: dict | None) -> None:
         color=PALETTE[0],
         capsize=2,
         markersize=4,
-        label="predicted by the fitted world (ensemble range)",
+        label="predicted by the fitted world (range: ensemble and logged support)",
     )
     if analysis:
         found = {(r["group"], r["arm"]): r for r in analysis["arms"]}

@@ -132,7 +132,9 @@ def _arm_result(joined: pl.DataFrame, group: str, arm: str, alpha: float, planne
         (rows.get_column("arm") == CONTROL).to_numpy(),
     )
     terms = np.where(on_arm, y / p, 0.0) - np.where(on_control, y / p, 0.0)
-    interval = sequential_interval(terms, alpha=alpha, planned=max(planned, 2))
+    # a purchase is the only positive profit (a contact alone costs): count those, not the costs
+    purchases = (on_arm | on_control) & (y > 0)
+    interval = sequential_interval(terms, alpha=alpha, planned=max(planned, 2), events=purchases)
     if not interval.shown:
         verdict = "not yet estimable (too few purchases)"
     elif interval.low > 0:

@@ -88,10 +88,20 @@ class PilotLearning:
         return out
 
 
-def learn_from_pilot(
-    run_dir: str | Path, *, history: str | Path, pilot_log: str | Path, out: str | Path, seed: int
-) -> PilotLearning:
-    """Join, refit into ``out``, recommend before and after; writes RUN/pilot/learned.json."""
+@dataclass(frozen=True)
+class JoinedHistory:
+    """The history and the pilot in one canonical log, and the config that reads it."""
+
+    path: Path
+    config: CampaignConfig
+    history_rows: int
+    pilot_rows: int
+    left_out: int
+    customers: int  # in the history
+
+
+def join_pilot(run_dir: str | Path, *, history: str | Path, pilot_log: str | Path) -> JoinedHistory:
+    """Write RUN/pilot/history_with_pilot.parquet: the history plus the pilot rows sent as assigned."""
     run = RunDir(Path(run_dir))
     folder = run.root / "pilot"
     if not (folder / ASSIGNMENT_FILE).exists():
@@ -103,23 +113,32 @@ def learn_from_pilot(
     past, pilot = load_log(history, config), load_log(pilot_log, config)
     designed, left_out = _with_design_probabilities(pilot, assignment, config)
     joined = _joined(past, designed, file=str(pilot_log))
-    canonical = _canonical_config(config, past)
     path = folder / JOINED_LOG
     with atomic_path(path) as tmp:
         joined.write_parquet(tmp)
-    before, _ = run_recommend(history, config, seed=seed)
-    run_fit(path, canonical, out=out, seed=seed)
-    _, saved = run_recommend(path, canonical, seed=seed, out=out)
-    population = past.frame.get_column(S.CUSTOMER_ID).n_unique()
+    customers = past.frame.get_column(S.CUSTOMER_ID).n_unique()
+    return JoinedHistory(
+        path, _canonical_config(config, past), past.frame.height, designed.height, left_out, customers
+    )
+
+
+def learn_from_pilot(
+    run_dir: str | Path, *, history: str | Path, pilot_log: str | Path, out: str | Path, seed: int
+) -> PilotLearning:
+    """Join, refit into ``out``, recommend before and after; writes RUN/pilot/learned.json."""
+    joined = join_pilot(run_dir, history=history, pilot_log=pilot_log)
+    before, _ = run_recommend(history, RunDir(Path(run_dir)).load_config(), seed=seed)
+    run_fit(joined.path, joined.config, out=out, seed=seed)
+    _, saved = run_recommend(joined.path, joined.config, seed=seed, out=out)
     learning = PilotLearning(
-        past.frame.height,
-        designed.height,
-        left_out,
-        str(path),
-        Recommendation.of(safety_evidence(before, population=population, seed=seed).to_dict()),
+        joined.history_rows,
+        joined.pilot_rows,
+        joined.left_out,
+        str(joined.path),
+        Recommendation.of(safety_evidence(before, population=joined.customers, seed=seed).to_dict()),
         Recommendation.of(read_json(saved)),
     )
-    write_text_atomic(folder / LEARNED_FILE, dumps_json(learning.to_dict()))
+    write_text_atomic(Path(run_dir) / "pilot" / LEARNED_FILE, dumps_json(learning.to_dict()))
     return learning
 
 

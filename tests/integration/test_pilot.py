@@ -191,3 +191,15 @@ def test_learn_joins_the_pilot_with_its_design_probabilities_and_recommends_agai
     )
     assert bad.exit_code == 2 and "row 1: customer not in" in bad.output.strip().splitlines()[0], bad.output
     assert not (tmp_path / "x").exists()
+
+
+def test_contact_costs_are_not_purchases_an_interval_waits_for():
+    # 3,000 customers, every one contacted at a cost of 0.05 and 10 purchases in all: every term is
+    # non-zero, yet the purchase rate is unknown; no interval may be shown before 20 purchases.
+    rng = np.random.default_rng(5)
+    arm = rng.choice([CONTROL, "A"], size=3_000)
+    profit = np.full(3_000, -0.05)
+    profit[rng.choice(3_000, size=10, replace=False)] = 39.95
+    frame = pl.DataFrame({"group": "g", "arm": arm, "arm_share": 0.5, "profit": profit})
+    result = _arm_result(frame, "g", "A", 0.05, 3_000)
+    assert result.verdict.startswith("not yet estimable") and not np.isfinite(result.low)
