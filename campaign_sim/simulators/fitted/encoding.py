@@ -141,15 +141,27 @@ class Encoding:
             "crosses": self.crosses,
         }
 
-    def copy_action_rows(self, embeddings: np.ndarray, discount: float, channel: str) -> np.ndarray:
-        """(n_copies, action_dim) action-block rows for new copy texts sent with this offer.
+    def copy_coordinates(self, embeddings: np.ndarray) -> np.ndarray:
+        """(n, pcs) copy texts' embeddings in the coordinates the world sees copies in."""
+        if self.copy_basis is None:
+            raise ValueError("this world encodes copies as ids, not text: refit it with a copy library")
+        return (np.asarray(embeddings, dtype=np.float64) - self.copy_basis[0]) @ self.copy_basis[1:].T
+
+    def logged_copy_coordinates(self) -> np.ndarray:
+        """(k, pcs) the coordinates of the copies the world was fitted with (the config's copies)."""
+        columns = list(self.action_columns)
+        first = columns.index("copy_pc1")
+        pcs = self.copy_basis.shape[0] - 1
+        contacted = self.action_table[:, columns.index("contacted")] == 1.0
+        return np.unique(self.action_table[contacted][:, first : first + pcs].astype(np.float64), axis=0)
+
+    def copy_action_rows(self, coords: np.ndarray, discount: float, channel: str) -> np.ndarray:
+        """(n_copies, action_dim) action-block rows for copies at ``coords`` (``copy_coordinates``)
+        sent with this offer.
 
         The flat-action one-hot part (if any) is the mean over the known copies' rows for the same
         discount and channel: a new copy is "one of those", its own id never seen.
         """
-        if self.copy_basis is None:
-            raise ValueError("this world encodes copies as ids, not text: refit it with a copy library")
-        coords = (np.asarray(embeddings, dtype=np.float64) - self.copy_basis[0]) @ self.copy_basis[1:].T
         columns = list(self.action_columns)
         rows = np.zeros((len(coords), len(columns)), dtype=np.float32)
         rows[:, columns.index("discount")] = discount

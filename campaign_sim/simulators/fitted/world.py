@@ -146,6 +146,13 @@ class FittedWorld:
         """Predicted effect of sending each copy text (new or known) with this offer, against
         no contact, averaged over ``shoppers``: (members, n_copies) arrays ``visit`` (change in
         P(visit)) and ``profit`` (change in expected profit per shopper), one row per member."""
+        coords = self.encoding.copy_coordinates(embeddings)
+        return self.copy_lift_at(coords, discount=discount, channel=channel, shoppers=shoppers)
+
+    def copy_lift_at(
+        self, coords: np.ndarray, *, discount: float, channel: str, shoppers: pl.DataFrame
+    ) -> dict[str, np.ndarray]:
+        """``copy_lift`` of copies given by their coordinates (``encoding.copy_coordinates``)."""
         x = self.encoding.shopper_matrix(shoppers)
         state = (
             self.encoding.state_matrix(shoppers)
@@ -157,7 +164,7 @@ class FittedWorld:
         base_profit = (base_revenue * self.margin).mean(axis=1)
         cost = self.config.economics.contact_cost.get(channel, 0.0)
         visit, profit = [], []
-        for row in self.encoding.copy_action_rows(embeddings, discount, channel):
+        for row in self.encoding.copy_action_rows(coords, discount, channel):
             inputs = self.encoding.inputs_from_rows(x, state, row)
             member_visit, member_revenue = self._member_visit_revenue(self.member_outputs(inputs))
             visit.append(member_visit.mean(axis=1) - base_visit.mean(axis=1))

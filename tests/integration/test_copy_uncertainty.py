@@ -1,0 +1,36 @@
+"""A copy's predicted-lift interval widens with its distance from the logged copies (issue 24,
+part 2); its coverage on unseen copies is measured in benchmarks/bench_llm.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from campaign_sim.data.copies import load_copy_embeddings
+from campaign_sim.data.text import HashingEncoder
+from campaign_sim.simulators.fitted.copy_uncertainty import copy_lift_interval
+from campaign_sim.simulators.fitted.world import FittedWorld
+from tests.integration.cli_runs import small_fitted_run
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> tuple[FittedWorld, np.ndarray]:
+    run = small_fitted_run(tmp_path_factory.mktemp("copies"))
+    world = FittedWorld.load(run / "world")
+    library = load_copy_embeddings(run.parent / "data" / "copies.parquet", encoder=HashingEncoder())
+    return world, np.stack([library[c] for c in world.config.actions.copies])
+
+
+def test_logged_copies_keep_the_members_spread_and_far_copies_widen(world):
+    fitted, logged = world
+    offer = {"discount": 0.0, "channel": "email", "shoppers": fitted.population}
+    at_logged = copy_lift_interval(fitted, logged, **offer)
+    assert np.allclose(at_logged.distance, 0.0, atol=1e-6)
+    assert np.allclose(at_logged.high - at_logged.low, 2 * 1.959964 * at_logged.members_sd, rtol=1e-4)
+    # copies ever farther from the logged ones along one direction: the added width grows with it
+    direction = logged[0] - logged.mean(axis=0)
+    farther = np.stack([logged[0] + t * direction for t in (0.5, 2.0, 8.0)])
+    away = copy_lift_interval(fitted, farther, **offer)
+    assert np.all(np.diff(away.distance) > 0)
+    extra = ((away.high - away.low) / (2 * 1.959964)) ** 2 - away.members_sd**2
+    assert np.all(np.diff(extra) > 0) and extra[0] > 0
