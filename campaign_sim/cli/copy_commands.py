@@ -114,14 +114,24 @@ def score(
         str | None, typer.Option("--by", help="Shopper column to group by (default: segment).")
     ] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Copies shown per group.")] = 3,
+    logs: Annotated[
+        Path | None,
+        typer.Option(
+            "--logs", help="The log the world was fitted on: corrects each offer's lift by its residuals."
+        ),
+    ] = None,
     json: JsonOption = False,
 ) -> None:
-    """Rank copies per shopper group by predicted incremental profit, with the ensemble's 95% range."""
+    """Rank copies per shopper group by predicted incremental profit, with a 95% interval that
+    widens with the copy's distance from the logged copies."""
+    from campaign_sim.data.log import load_log
+    from campaign_sim.simulators.fitted.world import FittedWorld
     from campaign_sim.workflows.copywriting import run_copy_score
 
     if not library.exists():
         raise InputError(f"{library}: no such file (--library expects a copy library, Parquet)")
-    scores = run_copy_score(world, library, encoder=encoder, by=by, top=top)
+    history = None if logs is None else load_log(logs, FittedWorld.load(world).config).frame
+    scores = run_copy_score(world, library, encoder=encoder, by=by, top=top, history=history)
     if json:
         print_json(scores.to_dicts())
         return

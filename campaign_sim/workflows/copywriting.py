@@ -22,6 +22,7 @@ from campaign_sim.llm.generators import CopyRequest, HFGenerator, TemplateGenera
 from campaign_sim.llm.guardrails import DEFAULT_BANNED, Guardrails
 from campaign_sim.llm.library import LibraryBuild, build_library
 from campaign_sim.llm.profiles import segment_shoppers
+from campaign_sim.simulators.fitted.copy_uncertainty import copy_lift_interval
 from campaign_sim.simulators.fitted.encoding import state_columns, training_actions
 from campaign_sim.simulators.fitted.fit import shopper_population
 from campaign_sim.simulators.fitted.world import FittedWorld
@@ -146,9 +147,12 @@ def run_copy_score(
     encoder: str | TextEncoder = "hashing",
     by: str | None = None,
     top: int = 3,
+    history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Rank the library's copies per shopper group by predicted incremental profit (ensemble
-    mean, with the 95% range across ensemble members), next to the predicted visit lift."""
+    """Rank the library's copies per shopper group by predicted incremental profit, next to the
+    predicted visit lift. Each lift carries the 95% interval of ``copy_lift_interval``: the
+    members' spread, widened with the copy's distance from the logged copies and, given the
+    ``history`` the world was fitted on, corrected by the group's logged residuals."""
     world = FittedWorld.load(world_dir)
     text_encoder = make_encoder(encoder) if isinstance(encoder, str) else encoder
     frame = pl.read_parquet(library)
@@ -160,33 +164,44 @@ def run_copy_score(
     if by is not None and by not in population.columns:
         raise InputError(f"{world_dir}: column {by!r} is not a shopper feature (have {population.columns})")
     groups = population.partition_by(by, as_dict=True) if by else {("all",): population}
+    frame = frame.with_columns(
+        pl.col("channel").replace("any", "email").fill_null("email")
+        if "channel" in frame.columns
+        else pl.lit("email").alias("channel"),
+        pl.col("discount").cast(pl.Float64).fill_null(0.0)
+        if "discount" in frame.columns
+        else pl.lit(0.0).alias("discount"),
+    )
+    for row in frame.filter(~pl.col("channel").is_in(list(world.channels))).head(1).iter_rows(named=True):
+        raise InputError(
+            f"{library}: copy {row['copy_id']!r} is for channel {row['channel']!r}, not in the world"
+        )
     rows = []
-    for row in frame.iter_rows(named=True):
-        channel = row.get("channel") or "email"
-        channel = "email" if channel == "any" else channel
-        if channel not in world.channels:
-            raise InputError(
-                f"{library}: copy {row['copy_id']!r} is for channel {channel!r}, not in the world"
-            )
-        vector = embeddings[str(row["copy_id"])][None, :]
+    for (channel, discount), offer in frame.group_by(["channel", "discount"], maintain_order=True):
+        vectors = np.stack([embeddings[str(c)] for c in offer.get_column("copy_id")])
         for key, shoppers in sorted(groups.items(), key=lambda kv: str(kv[0])):
-            lift = world.copy_lift(
-                vector, discount=float(row.get("discount") or 0.0), channel=channel, shoppers=shoppers
-            )
-            profit, visit = lift["profit"][:, 0], lift["visit"][:, 0]
-            rows.append(
-                {
-                    "group": str(key[0]),
-                    "copy_id": str(row["copy_id"]),
-                    "channel": channel,
-                    "discount": float(row.get("discount") or 0.0),
-                    "text": row["text"],
-                    "profit_lift": float(profit.mean()),
-                    "profit_low": float(np.quantile(profit, 0.025)),
-                    "profit_high": float(np.quantile(profit, 0.975)),
-                    "visit_lift": float(visit.mean()),
-                }
-            )
+            logged = history
+            if history is not None and by is not None and by in history.columns:
+                logged = history.filter(pl.col(by) == key[0])
+            at = {"discount": discount, "channel": channel, "shoppers": shoppers, "history": logged}
+            profit = copy_lift_interval(world, vectors, key="profit", **at)
+            visit = copy_lift_interval(world, vectors, key="visit", **at)
+            for i, row in enumerate(offer.iter_rows(named=True)):
+                rows.append(
+                    {
+                        "group": str(key[0]),
+                        "copy_id": str(row["copy_id"]),
+                        "channel": channel,
+                        "discount": discount,
+                        "text": row["text"],
+                        "profit_lift": float(profit.mean[i]),
+                        "profit_low": float(profit.low[i]),
+                        "profit_high": float(profit.high[i]),
+                        "visit_lift": float(visit.mean[i]),
+                        "distance": float(profit.distance[i]),
+                        "corrected": profit.offset is not None,
+                    }
+                )
     scores = pl.DataFrame(rows).sort(["group", "profit_lift"], descending=[False, True])
     scores = scores.with_columns(
         pl.col("profit_lift").rank("ordinal", descending=True).over("group").alias("rank")

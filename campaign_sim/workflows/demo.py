@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from campaign_sim.core.atomic import write_text_atomic
 from campaign_sim.core.errors import InputError
 from campaign_sim.data.datasets import resolve_config
@@ -82,7 +84,8 @@ def run_demo(
     fit = run_fit(log_path, config, out=out, seed=seed, on_progress=on_progress, force=True)
     lines += fit.lines()
     if dataset == "synthetic":
-        lines.append(_copy_library(out, "template" if fast else generator, seed=seed, stage=stage))
+        history = load_log(log_path, config).frame
+        lines.append(_copy_library(out, "template" if fast else generator, history, seed=seed, stage=stage))
     stage("training PPO in the fitted world (pessimism on) and evaluating every baseline")
     request = TrainRequest(
         world=str(out / "world"),
@@ -120,11 +123,13 @@ def run_demo(
     return DemoResult(out, tuple(lines))
 
 
-def _copy_library(out: Path, generator: str, *, seed: int, stage: Callable[[str], None]) -> str:
+def _copy_library(
+    out: Path, generator: str, history: pl.DataFrame, *, seed: int, stage: Callable[[str], None]
+) -> str:
     stage(f"writing a copy library per shopper profile ({generator} generator, guardrails on)")
     requests = copy_requests(DEFAULT_PROFILES, discounts=(0.0, 0.1), channels=("email",), per_offer=1)
     copies = run_copy_generate(out / "copy", requests=requests, generator=generator, seed=seed)
-    run_copy_score(out / "world", copies.path)
+    run_copy_score(out / "world", copies.path, history=history)
     return (
         f"copy: {copies.summary['copies']} copies by {copies.summary['generator']} "
         f"(acceptance {copies.summary['acceptance_rate']:.0%}) scored per profile in the fitted world"

@@ -364,7 +364,14 @@ def _assignment(world, groups, plan: PilotPlan, picks: dict[int, np.ndarray], *,
                     "action": [labels[a] for a in flat],
                     S.CHANNEL: np.asarray(actions.channels)[c],
                     S.DISCOUNT: np.asarray(actions.discounts, dtype=np.float64)[d],
-                    S.COPY_ID: np.where(contacted, np.asarray(actions.copies)[k], None),
+                    # typed: a group whose pilot contacts nobody would otherwise give an object column
+                    S.COPY_ID: pl.Series(
+                        [
+                            copy if sent else None
+                            for copy, sent in zip(np.asarray(actions.copies)[k], contacted, strict=True)
+                        ],
+                        dtype=pl.String,
+                    ),
                     S.PROPENSITY: propensity,
                     ARM_SHARE: np.full(rows.size, 1.0 / len(arms)),
                 }

@@ -62,6 +62,18 @@ def test_generate_then_score_copies(fitted):
     assert {r["group"] for r in rows} == {"loyal", "deal_seeker", "email_fan", "mobile_first", "dormant"}
     for r in rows:
         assert r["profit_low"] <= r["profit_lift"] <= r["profit_high"] and r["rank"] <= 2
+        assert not r["corrected"] and r["distance"] > 0  # generated copies were never logged
+    # with the history, each group's offer lift is corrected by its logged residuals
+    args = ("--world", fitted / "run" / "world", "--library", out / "copies.parquet", "--json", "--top", "1000")
+    plain = json.loads(invoke("copy", "score", *args).output)
+    corrected = invoke("copy", "score", *args, "--logs", fitted / "data" / "log.parquet")
+    assert corrected.exit_code == 0, corrected.output
+    by_key = {(r["group"], r["copy_id"]): r for r in plain}
+    for r in json.loads(corrected.output):
+        before = by_key[(r["group"], r["copy_id"])]
+        if r["corrected"]:
+            assert r["profit_high"] - r["profit_low"] > before["profit_high"] - before["profit_low"]
+    assert any(r["corrected"] for r in json.loads(corrected.output))
 
 
 def test_bad_copy_inputs_exit_2_in_one_line(fitted):
@@ -70,6 +82,7 @@ def test_bad_copy_inputs_exit_2_in_one_line(fitted):
         ("copy", "generate", "--out", fitted / "x", "--generator", "gpt9"),
         ("copy", "score", "--world", fitted / "run" / "world", "--library", fitted / "none.parquet"),
         ("copy", "score", "--world", fitted / "nope", "--library", fitted / "copy" / "copies.parquet"),
+        ("copy", "score", "--world", fitted / "run" / "world", "--library", fitted / "copy" / "copies.parquet", "--logs", fitted / "no.parquet"),
     ):
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.output)

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from campaign_sim.core.config import NO_CONTACT
+from campaign_sim.data import schema as S
+from campaign_sim.data.bandit import flat_action_index
 from campaign_sim.simulators.fitted.world import FittedWorld
 
 Z95 = 1.959964
@@ -31,6 +34,20 @@ class CopyLift:
     high: np.ndarray
     distance: np.ndarray  # to the nearest logged copy, in the world's copy coordinates
     members_sd: np.ndarray  # the ensemble members' spread alone
+    offset: LiftOffset | None  # the history's correction of the offer's lift (None: no history given)
+
+
+@dataclass(frozen=True)
+class LiftOffset:
+    """Doubly robust correction of an offer's predicted lift, read off the logged residuals."""
+
+    shift: float
+    se: float
+    offer_rows: int
+    control_rows: int
+
+
+MIN_ROWS = 30  # logged rows per side below which the correction is not estimable
 
 
 def copy_lift_interval(
@@ -41,8 +58,10 @@ def copy_lift_interval(
     channel: str,
     shoppers: pl.DataFrame,
     key: str = "visit",
+    history: pl.DataFrame | None = None,
 ) -> CopyLift:
-    """``world.copy_lift``'s ``key`` ("visit" or "profit") per copy, with a distance-aware interval."""
+    """``world.copy_lift``'s ``key`` ("visit" or "profit") per copy, with a distance-aware interval,
+    corrected by ``history`` (the log the world was fitted on) when given."""
     coords = world.encoding.copy_coordinates(embeddings)
     logged = world.encoding.logged_copy_coordinates()
     offer = {"discount": discount, "channel": channel, "shoppers": shoppers}
@@ -51,9 +70,39 @@ def copy_lift_interval(
     slope = _variogram_slope(logged, logged_lift)
     distance = np.sqrt(((coords[:, None, :] - logged[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
     members_sd = members.std(axis=0)
-    sd = np.sqrt(members_sd**2 + 2 * slope * distance)
-    mean = members.mean(axis=0)
-    return CopyLift(mean, mean - Z95 * sd, mean + Z95 * sd, distance, members_sd)
+    offset = None if history is None else logged_lift_offset(world, history, discount, channel, key)
+    shift, shift_se = (0.0, 0.0) if offset is None else (offset.shift, offset.se)
+    sd = np.sqrt(members_sd**2 + 2 * slope * distance + shift_se**2)
+    mean = members.mean(axis=0) + shift
+    return CopyLift(mean, mean - Z95 * sd, mean + Z95 * sd, distance, members_sd, offset)
+
+
+def logged_lift_offset(
+    world: FittedWorld, history: pl.DataFrame, discount: float, channel: str, key: str
+) -> LiftOffset | None:
+    """The history's correction of the offer's lift; None when either side has < MIN_ROWS rows."""
+    first = history.filter(pl.col(S.PERIOD) == pl.col(S.PERIOD).min().over(S.CUSTOMER_ID))
+    offer = (pl.col(S.CHANNEL) == channel) & ((pl.col(S.DISCOUNT) - discount).abs() < 1e-9)
+    sides = [first.filter(offer), first.filter(pl.col(S.CHANNEL) == NO_CONTACT)]
+    if min(side.height for side in sides) < MIN_ROWS:
+        return None
+    means, variances = [], []
+    for side, price in zip(sides, (world.margin - discount, world.margin), strict=True):
+        response = world.predict(
+            world.encoding.shopper_matrix(side),
+            world.encoding.state_matrix(side),
+            flat_action_index(side, world.config),
+        )
+        if key == "visit":
+            residual = side[S.VISIT].to_numpy() - response.p_visit
+        else:  # contact costs are known: the profit residual is the revenue residual at the margin
+            residual = (side[S.REVENUE].to_numpy() - response.expected_revenue) * price
+        logged = S.PROPENSITY in side.columns  # without propensities: the plain mean
+        weight = 1.0 / side[S.PROPENSITY].to_numpy() if logged else np.ones(side.height)
+        mean = float((weight * residual).sum() / weight.sum())
+        means.append(mean)
+        variances.append(float((weight**2 * (residual - mean) ** 2).sum() / weight.sum() ** 2))
+    return LiftOffset(means[0] - means[1], float(np.sqrt(sum(variances))), sides[0].height, sides[1].height)
 
 
 def _variogram_slope(coords: np.ndarray, lift: np.ndarray) -> float:
