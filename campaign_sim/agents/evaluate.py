@@ -18,11 +18,11 @@ from scipy import stats
 
 from campaign_sim.agents.policy import Policy, attach, sample_actions, unflatten
 from campaign_sim.core.seeding import key_from
+from campaign_sim.core.stats import Z95
 from campaign_sim.envs.core import CampaignCore
 from campaign_sim.envs.worlds import build_core
 from campaign_sim.simulators.interface import World
 
-Z95 = 1.959963984540054
 # learn(obs, flat actions, rewards, active rows): online learners (bandits) update from each period
 Learner = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 

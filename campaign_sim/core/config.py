@@ -13,6 +13,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from campaign_sim.core.errors import ConfigError
 from campaign_sim.core.rules_config import RuleSpec, parse_rules
 from campaign_sim.core.toml_reader import TomlTable, apply_overrides
@@ -44,6 +46,14 @@ class ActionSpace:
         """Size of the flattened action."""
         d, c, k = self.shape
         return d * c * k
+
+    def unravel(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(discount, channel, copy) indices of flat action indices: the one decoding."""
+        return np.unravel_index(np.asarray(flat), self.shape)
+
+    def ravel(self, discount: np.ndarray, channel: np.ndarray, copy: np.ndarray) -> np.ndarray:
+        """Flat action indices of (discount, channel, copy) indices."""
+        return np.ravel_multi_index((discount, channel, copy), self.shape)
 
 
 # Typical per-contact costs (currency units) used when a config names a channel without one.

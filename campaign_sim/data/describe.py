@@ -7,10 +7,9 @@ from typing import Any
 
 import polars as pl
 
+from campaign_sim.core.stats import Z95
 from campaign_sim.data import schema as S
 from campaign_sim.data.log import CampaignLog
-
-_Z95 = 1.959963984540054
 
 
 def describe_log(log: CampaignLog) -> dict[str, Any]:
@@ -61,7 +60,7 @@ def _by_arm(frame: pl.DataFrame, keys: list[str], outcomes: list[str]) -> list[d
         arm["share"] = row["rows"] / frame.height
         for outcome in outcomes:
             mean, std = row[f"{outcome}_mean"], row[f"{outcome}_std"] or 0.0
-            half = _Z95 * std / math.sqrt(row["rows"])
+            half = Z95 * std / math.sqrt(row["rows"])
             arm[outcome] = {"mean": mean, "ci95": [mean - half, mean + half]}
         arms.append(arm)
     return arms

@@ -11,9 +11,9 @@ from campaign_sim.ope.intervals import Interval
 MIN_ESS = 1_000  # fewer effective rows: the interval itself is not trustworthy
 MIN_ESS_SHARE = 0.01
 MAX_SUPPORT_VIOLATION = 0.05
-MEAN_WEIGHT_TOLERANCE = 0.1
+MEAN_WEIGHT_TOLERANCE = 0.1  # |mean w - 1| beyond this: propensities or support are off
 # a lower bound must clear this, not merely zero: two identical policies differ by rounding only
-MIN_GAIN = 1e-6  # |mean w - 1| beyond this: propensities or support are off
+MIN_GAIN = 1e-6
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from campaign_sim.core.stats import Z95
 from campaign_sim.ope.estimators import Parts, combine
 from campaign_sim.ope.resampling import poisson_weighted_sums
 
-Z95 = 1.959963984540054
 METHODS = ("studentized", "bootstrap", "normal")
 DEFAULT_METHOD = "studentized"
 DEFAULT_RESAMPLES = {"studentized": 999, "bootstrap": 200, "normal": 0}
@@ -71,12 +71,6 @@ def paired_difference(
     return _contrast(
         [candidate, reference], np.array([1.0, -1.0]), method=method, resamples=resamples, seed=seed
     )
-
-
-def bootstrap_values(parts_list: list[Parts], *, resamples: int = 200, seed: int = 0) -> np.ndarray:
-    """(resamples, len(parts_list)) estimator values on the SAME Poisson resamples (paired)."""
-    columns = _Columns(parts_list)
-    return columns.values(poisson_weighted_sums(columns.data, resamples, seed))
 
 
 def _contrast(

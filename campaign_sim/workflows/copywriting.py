@@ -200,15 +200,25 @@ def run_copy_score(
                         "visit_lift": float(visit.mean[i]),
                         "distance": float(profit.distance[i]),
                         "corrected": profit.offset is not None,
+                        "written_for": None if by is None else row.get(by),
                     }
                 )
-    scores = pl.DataFrame(rows).sort(["group", "profit_lift"], descending=[False, True])
+    scores = _own_copies(pl.DataFrame(rows)).sort(["group", "profit_lift"], descending=[False, True])
     scores = scores.with_columns(
         pl.col("profit_lift").rank("ordinal", descending=True).over("group").alias("rank")
     )
     with atomic_path(Path(world_dir) / "copy_scores.parquet") as tmp:
         scores.write_parquet(tmp)
     return scores.filter(pl.col("rank") <= top)
+
+
+def _own_copies(scores: pl.DataFrame) -> pl.DataFrame:
+    """Each group competes among the copies written for it (the library's column of the grouping,
+    e.g. ``segment``) and the copies written for nobody in particular; a group the library wrote
+    nothing for competes among all."""
+    written = pl.col("written_for").cast(pl.String)
+    has_own = pl.col("group").is_in(scores.get_column("written_for").cast(pl.String).drop_nulls().implode())
+    return scores.filter(~has_own | written.is_null() | (written == pl.col("group")))
 
 
 def run_segment(

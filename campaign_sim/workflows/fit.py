@@ -199,7 +199,7 @@ def held_out_fidelity(
 
 def _is_effective(config: CampaignConfig, flat: int) -> bool:
     """Flat actions with channel "none" other than 0 are the same action as 0: not listed."""
-    channel = (flat // len(config.actions.copies)) % len(config.actions.channels)
+    channel = config.actions.unravel(flat)[1]
     return channel > 0 or flat == 0
 
 

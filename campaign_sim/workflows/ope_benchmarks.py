@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from campaign_sim.core.errors import InputError
+from campaign_sim.core.stats import Z95
 from campaign_sim.data.bandit import BanditLog, bandit_log
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.log import load_log
@@ -100,7 +101,7 @@ def obd_cell(obd_dir: str | Path, *, campaign: str, target: str, seed: int = 0) 
             "high": ci.high,
             "truth_inside": bool(ci.low <= truth <= ci.high),
             # the truth is itself a 10,000-row click rate (about +-30%): both errors together
-            "consistent": bool(abs(ci.value - truth) <= 1.96 * np.hypot((ci.high - ci.low) / 3.92, se)),
+            "consistent": bool(abs(ci.value - truth) <= Z95 * np.hypot((ci.high - ci.low) / (2 * Z95), se)),
             "relative_error": abs(ci.value - truth) / truth,
         }
     diag = diagnose(data)
@@ -113,7 +114,7 @@ def obd_cell(obd_dir: str | Path, *, campaign: str, target: str, seed: int = 0) 
         "logged": logged,
         "rows": log.n,
         "truth": truth,
-        "truth_ci95": [truth - 1.96 * se, truth + 1.96 * se],
+        "truth_ci95": [truth - Z95 * se, truth + Z95 * se],
         "estimates": estimates,
         "ess": diag.ess,
         "max_weight": diag.max_weight,
@@ -179,8 +180,8 @@ def hillstrom_benchmark(path: str | Path, *, seed: int = 0) -> dict[str, Any]:
         entry = {
             "observed": [
                 float(observed.mean()),
-                float(observed.mean() - 1.96 * se),
-                float(observed.mean() + 1.96 * se),
+                float(observed.mean() - Z95 * se),
+                float(observed.mean() + Z95 * se),
             ]
         }
         for estimator in (IPS(), SNIPS()):

@@ -212,7 +212,7 @@ def _design(world, groups, sample, profits, settings, *, seed):
         needed[g] = _size_for(sd, mde, alpha=alpha, power=settings.power)
     # only customers who consented to every arm's channel can be randomised to any arm
     consent = world.pool_of(world.population).consent
-    _, channel_of, _ = np.unravel_index(np.arange(world.config.actions.n_actions), world.config.actions.shape)
+    _, channel_of, _ = world.config.actions.unravel(np.arange(world.config.actions.n_actions))
     eligible = {
         g: (groups == g) & consent[:, [channel_of[c[1]] for c in candidates if c[0] == g]].all(axis=1)
         for g in needed
@@ -353,7 +353,7 @@ def _assignment(world, groups, plan: PilotPlan, picks: dict[int, np.ndarray], *,
         # P(action) = P(control) x BAU(action) + P(an arm whose action it is)
         same_arm = (np.array([a for _, a in arms])[None, :] == flat[:, None]).sum(axis=1)
         propensity = (bau[np.arange(rows.size), flat] + same_arm) / len(arms)
-        d, c, k = np.unravel_index(flat, actions.shape)
+        d, c, k = actions.unravel(flat)
         contacted = np.asarray(actions.channels)[c] != NO_CONTACT
         frames.append(
             pl.DataFrame(
@@ -396,5 +396,5 @@ def _behaviour(world: FittedWorld, rows: np.ndarray) -> np.ndarray:
 def _contacts(world: FittedWorld) -> np.ndarray:
     """(n_actions,) whether each flat action contacts the customer."""
     actions = world.config.actions
-    _, channel, _ = np.unravel_index(np.arange(actions.n_actions), actions.shape)
+    _, channel, _ = actions.unravel(np.arange(actions.n_actions))
     return np.asarray(actions.channels)[channel] != NO_CONTACT

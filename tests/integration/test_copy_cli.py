@@ -63,6 +63,7 @@ def test_generate_then_score_copies(fitted):
     for r in rows:
         assert r["profit_low"] <= r["profit_lift"] <= r["profit_high"] and r["rank"] <= 2
         assert not r["corrected"] and r["distance"] > 0  # generated copies were never logged
+        assert r["written_for"] == r["group"]  # each profile ranks the copies written for it
     # with the history, each group's offer lift is corrected by its logged residuals
     args = ("--world", fitted / "run" / "world", "--library", out / "copies.parquet", "--json", "--top", "1000")
     plain = json.loads(invoke("copy", "score", *args).output)

@@ -18,11 +18,10 @@ import numpy as np
 import polars as pl
 
 from campaign_sim.core.config import NO_CONTACT
+from campaign_sim.core.stats import Z95
 from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_index
 from campaign_sim.simulators.fitted.world import FittedWorld
-
-Z95 = 1.959964
 
 
 @dataclass(frozen=True)

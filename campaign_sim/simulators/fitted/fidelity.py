@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from campaign_sim.core.stats import Z95
 from campaign_sim.data import schema as S
 from campaign_sim.simulators.fitted.world import FittedResponse
 
-_Z95 = 1.959963984540054
 ECE_BINS = 20
 
 
@@ -128,9 +128,9 @@ def fidelity_report(
 
 def wilson_interval(rate: float, n: int) -> tuple[float, float]:
     """95% Wilson score interval of a binomial rate (sane at 0 events, unlike the normal one)."""
-    z2 = _Z95**2
+    z2 = Z95**2
     centre = (rate + z2 / (2 * n)) / (1 + z2 / n)
-    half = _Z95 * math.sqrt(rate * (1 - rate) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    half = Z95 * math.sqrt(rate * (1 - rate) / n + z2 / (4 * n * n)) / (1 + z2 / n)
     return centre - half, centre + half
 
 
@@ -139,7 +139,7 @@ def normal_interval(values: np.ndarray) -> tuple[float, float]:
     mean = float(values.mean())
     if values.shape[0] < 2:
         return -math.inf, math.inf
-    half = _Z95 * float(values.std(ddof=1)) / math.sqrt(values.shape[0])
+    half = Z95 * float(values.std(ddof=1)) / math.sqrt(values.shape[0])
     return mean - half, mean + half
 
 

@@ -118,18 +118,18 @@ class FittedWorld:
         )
 
     def contacted(self, action: np.ndarray) -> np.ndarray:
-        channel = (action // len(self.config.actions.copies)) % len(self.config.actions.channels)
-        return channel > 0
+        return self.config.actions.unravel(action)[1] > 0
 
     def discount_of(self, action: np.ndarray) -> np.ndarray:
         actions = self.config.actions
-        d = action // (len(actions.channels) * len(actions.copies))
-        return np.where(self.contacted(action), np.asarray(actions.discounts)[d], 0.0)
+        return np.where(
+            self.contacted(action), np.asarray(actions.discounts)[actions.unravel(action)[0]], 0.0
+        )
 
     def contact_cost_of(self, action: np.ndarray) -> np.ndarray:
         actions = self.config.actions
         costs = np.array([self.config.economics.contact_cost.get(c, 0.0) for c in actions.channels])
-        return costs[(action // len(actions.copies)) % len(actions.channels)]
+        return costs[actions.unravel(action)[1]]
 
     def expected_reward(
         self, shopper: np.ndarray, state: np.ndarray, action: np.ndarray
