@@ -251,7 +251,7 @@ def action_table(
             for k in range(n_k):
                 contacted = channel != NO_CONTACT
                 channel_hot = np.eye(n_c)[c][1:]
-                flat = (d * n_c + c) * n_k + k if contacted else 0  # "none" is one action
+                flat = int(actions.ravel(d, c, k)) if contacted else 0  # "none" is one action
                 level_hot = [float(contacted and discount == v) for v in levels]
                 parts = [
                     [discount * contacted, float(contacted)],
