@@ -15,14 +15,37 @@ from campaign_sim.simulators.interface import World
 
 
 class CampaignEnv(gym.Env):
-    """Episode = one shopper over ``horizon`` periods.
+    """Episode = one shopper over ``horizon`` periods (the spec; ``observation_names`` gives the
+    names at run time, F the world's shopper features, C its channels including "none").
 
-    Action: ``MultiDiscrete([n_discounts, n_channels, n_copies])``; with channel "none" the
-    discount and copy are ignored. Reward: the period's profit, revenue x margin - discount cost
-    - contact cost (organic purchases included), minus ``pessimism`` x ensemble disagreement in
-    fitted worlds. Observation: ``observation_names``. Terminates when the shopper has
-    unsubscribed from every consented channel; truncates at the horizon.
-    ``action_masks()`` follows sb3-contrib's MultiDiscrete format.
+    **Observation** ``Box(-inf, inf, (F + C + 6,), float32)``, written by
+    ``envs.kernels.observation_row``:
+
+    ============  ==========================  ==========================================
+    index         name                        value
+    ============  ==========================  ==========================================
+    0 … F-1       shopper features            the world's encoding (standardised numbers,
+                                              one-hot categories), fixed in an episode
+    F             fatigue                     ≥ 0: decayed count of recent contacts
+    F+1           discount_exposure           ≥ 0: decayed sum of discounts received
+    F+2           periods_since_contact       [0, 1]: periods / 26 (26 = "long ago")
+    F+3           periods_since_purchase      [0, 1]: periods / 26
+    F+3+j         unsubscribed_<channel j>    {0, 1} for j = 1 … C-1
+    F+C+3         contacts_in_window_share    [0, 1]: contacts in the cap's window / cap
+    F+C+4         budget_left_share           [0, 1]: 1 without a budget
+    F+C+5         period_share                [0, 1): period / horizon
+    ============  ==========================  ==========================================
+
+    **Action** ``MultiDiscrete([n_discounts, n_channels, n_copies])`` = (discount level,
+    channel, copy); with channel 0 ("none") the discount and copy are ignored.
+    ``action_masks()`` (sb3-contrib's MultiDiscrete format) allows a channel only with consent,
+    not unsubscribed, under the contact cap and within budget; a masked choice is sent as "none".
+
+    **Reward**: the period's profit, revenue x (margin - discount) - contact cost (organic
+    purchases included), minus ``pessimism`` x the ensemble's disagreement in fitted worlds.
+
+    **Episode end**: terminated when the shopper has unsubscribed from every consented channel;
+    truncated at ``horizon``. ``info`` holds ``INFO_KEYS`` (revenue, discount and contact cost, profit, …).
     """
 
     metadata = {"render_modes": []}
