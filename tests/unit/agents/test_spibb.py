@@ -22,6 +22,8 @@ from campaign_sim.simulators.synthetic.logging_policy import business_as_usual
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
 from campaign_sim.workflows.safety import BASELINE, fit_baseline, held_out, split_customers
 
+pytestmark = pytest.mark.slow  # the module's fitted-world fixture alone takes 15-35 s
+
 FAST = ["world.ensemble=2", "world.max_epochs=3", "world.hidden=[32]"]
 
 

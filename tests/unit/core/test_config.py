@@ -72,7 +72,10 @@ BAD_CASES = [
         {"economics": {"contact_cost": {"email": -1}}},
         "economics.contact_cost.email: expected a cost per contact >= 0",
     ),
-    ({"economics": {"contact_cost": {"fax": 1.0}}}, "economics.contact_cost.fax: not a channel of actions.channels"),
+    (
+        {"economics": {"contact_cost": {"fax": 1.0}}},
+        "economics.contact_cost.fax: not a channel of actions.channels",
+    ),
     ({"campaign": {"seed": -1}}, "campaign.seed: expected an integer in [0, 4294967295], got -1"),
     ({"campaign": {"seed": True}}, "campaign.seed: expected an integer in [0, 4294967295], got True"),
     ({"data": {"kind": "clicks"}}, "data.kind: expected 'campaign' or 'recommendation', got 'clicks'"),

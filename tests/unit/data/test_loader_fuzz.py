@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -105,6 +106,7 @@ def _parquet_bytes(table: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(muts=st.lists(mutation(), min_size=1, max_size=4), suffix=st.sampled_from([".csv", ".parquet"]))
 def test_only_data_error_escapes(muts, suffix):

@@ -136,7 +136,10 @@ def test_bad_value_deep_in_csv_is_located(tmp_path):
         (b"", "empty file"),
         (b"customer_id,period\n", "required column is missing"),
         (b"\xff\xfe\x00garbage\x00", "binary content in a CSV file"),
-        (canonical_frame().write_csv().encode() + b"c9,1,0.0,none,,0.5,0,0,0.0,1.0,a,extra\n", "row 7: 12 fields"),
+        (
+            canonical_frame().write_csv().encode() + b"c9,1,0.0,none,,0.5,0,0,0.0,1.0,a,extra\n",
+            "row 7: 12 fields",
+        ),
     ],
 )
 def test_unreadable_files(tmp_path, content, message):

@@ -15,6 +15,8 @@ from campaign_sim.simulators.fitted.fit import fit_world
 from campaign_sim.simulators.synthetic.generate import generate_log
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
 
+pytestmark = pytest.mark.slow  # the module's fitted-world fixture alone takes 15-35 s
+
 
 @pytest.fixture(scope="module")
 def world_dir(tmp_path_factory):

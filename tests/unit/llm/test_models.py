@@ -28,6 +28,7 @@ def test_minilm_embeddings_are_unit_vectors_and_semantic(minilm):
     assert np.array_equal(again[::-1], vectors)
 
 
+@pytest.mark.slow
 def test_smollm2_writes_reproducible_copy_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     generator = HFGenerator(batch_size=2)

@@ -17,6 +17,8 @@ from campaign_sim.ope.sequential import PDIS, WPDIS, LoggedEpisodes, SeqDR
 from campaign_sim.simulators.synthetic.logging_policy import business_as_usual
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
 
+pytestmark = pytest.mark.slow  # the module's fitted-world fixture alone takes 15-35 s
+
 SHOPPERS, PERIODS, MIX = 4_000, 4, 0.1
 
 

@@ -18,6 +18,8 @@ from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.generate import generate_log
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
 
+pytestmark = pytest.mark.slow  # the module's fitted-world fixture alone takes 15-35 s
+
 FAST = ["world.ensemble=3", "world.max_epochs=4", "world.hidden=[32, 32]"]
 
 

@@ -16,6 +16,8 @@ from campaign_sim.simulators.fitted.encoding import training_actions
 from campaign_sim.simulators.fitted.fit import fit_world, shopper_population
 from campaign_sim.simulators.fitted.world import META_FILE, FittedWorld
 
+pytestmark = pytest.mark.slow  # the module's fitted-world fixture alone takes 15-35 s
+
 TINY = ["world.ensemble=2", "world.max_epochs=2", "world.hidden=[16]"]
 
 

@@ -73,6 +73,7 @@ def test_the_off_policy_gate_can_veto_a_simulated_go():
     assert "launch gate" in vetoed["basis"]
 
 
+@pytest.mark.slow
 def test_a_run_trained_in_the_synthetic_world_gets_a_report(tmp_path):
     """Issue 27: `report` exited 1 on any run trained in the built-in world (no fitted world)."""
     from campaign_sim.workflows.report import run_report

@@ -24,6 +24,8 @@ from campaign_sim.workflows.safety import (
 )
 from campaign_sim.workflows.safety_evidence import safety_evidence, write
 
+pytestmark = pytest.mark.slow  # the module's fitted-world fixture alone takes 15-35 s
+
 FAST = ["world.ensemble=2", "world.max_epochs=3", "world.hidden=[32]"]
 
 
