@@ -30,14 +30,14 @@ from campaign_sim.data.datasets import resolve_config  # noqa: E402
 from campaign_sim.data.log import load_log  # noqa: E402
 from campaign_sim.llm.copy_pool import copy_pool  # noqa: E402
 from campaign_sim.llm.encoders import MiniLMEncoder  # noqa: E402
-from campaign_sim.llm.generators import HFGenerator, ensure_converted  # noqa: E402
+from campaign_sim.llm.generators import HFGenerator, TemplateGenerator, ensure_converted  # noqa: E402
 from campaign_sim.llm.library import build_library  # noqa: E402
 from campaign_sim.simulators.fitted.copy_uncertainty import copy_lift_interval  # noqa: E402
 from campaign_sim.simulators.fitted.fit import fit_world  # noqa: E402
 from campaign_sim.simulators.synthetic.generate import generate_log  # noqa: E402
 from campaign_sim.simulators.synthetic.truth import SEGMENTS  # noqa: E402
 from campaign_sim.simulators.synthetic.world import SyntheticWorld  # noqa: E402
-from campaign_sim.workflows.copywriting import DEFAULT_PROFILES, copy_requests  # noqa: E402
+from campaign_sim.workflows.copywriting import DEFAULT_PROFILES, copy_requests, run_copy_score  # noqa: E402
 
 LOGGED, UNSEEN = 40, 20
 
@@ -123,6 +123,7 @@ def text_aware(folder: Path, *, customers: int, periods: int) -> dict:
         key: float(np.mean(np.abs(truth[:, j] - iv.mean + iv.offset.shift) <= 1.959964 * iv.members_sd))
         for j, (key, iv) in enumerate(intervals.items())
     }
+    winners = profile_winners(fitted, log.frame, folder, encoder)
     seen = np.arange(LOGGED)
     seen_lift = fitted.copy_lift(
         full.copy_embeddings[seen], discount=0.0, channel="email", shoppers=fitted.population
@@ -150,6 +151,7 @@ def text_aware(folder: Path, *, customers: int, periods: int) -> dict:
         ],
         "members_only_coverage_visit": members_only["visit"],
         "members_only_coverage_profit": members_only["profit"],
+        **winners,
         "median_distance_unseen": round(float(np.median(intervals["visit"].distance)), 3),
         "mean_interval_width_visit": round(
             float((intervals["visit"].high - intervals["visit"].low).mean()), 4
@@ -172,6 +174,26 @@ def text_aware(folder: Path, *, customers: int, periods: int) -> dict:
             }
             for i in range(len(unseen))
         ],
+    }
+
+
+def profile_winners(fitted, history, folder: Path, encoder: MiniLMEncoder) -> dict:
+    """``copy score`` of a template library (4 e-mails per profile and discount 0 or 10%) in the fitted world:
+    each profile's winner, and the mean pairwise cosine of the winners' MiniLM embeddings."""
+    requests = copy_requests(DEFAULT_PROFILES, discounts=(0.0, 0.1), channels=("email",), per_offer=4)
+    build = build_library(requests, generator=TemplateGenerator(), encoder=encoder, seed=0)
+    build.frame.write_parquet(folder / "copies.parquet")
+    fitted.save(folder / "world")
+    scores = run_copy_score(
+        folder / "world", folder / "copies.parquet", encoder=encoder, by="segment", top=1, history=history
+    )
+    vectors = encoder.encode(scores.get_column("text").to_list())
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    i, j = np.triu_indices(len(vectors), k=1)
+    return {
+        "profile_winners": dict(zip(scores["group"], scores["text"], strict=True)),
+        "profile_winner_cosine": round(float((vectors[i] * vectors[j]).sum(axis=1).mean()), 3),
+        "profile_winners_distinct": scores["text"].n_unique(),
     }
 
 
@@ -263,6 +285,10 @@ def main() -> None:
         "|---|---|---|---|---|",
         f"| incremental visit rate | **{response['copy_coverage_visit']:.0%}** | {response['uncorrected_coverage_visit']:.0%} | {response['members_only_coverage_visit']:.0%} | 90% |",
         f"| incremental expected profit | {response['copy_coverage_profit']:.0%} | {response['uncorrected_coverage_profit']:.0%} | {response['members_only_coverage_profit']:.0%} | - |",
+        "",
+        f"Mean width of the visit intervals {response['mean_interval_width_visit']} (true lifts {response['true_visit_lift_range'][0]} to {response['true_visit_lift_range'][1]}). The 20 copies share one history and so one draw of the correction: these coverages are those of one history, not of 20 independent ones.",
+        "",
+        f"Per-profile winners (`copy score` of a template library, 4 e-mails per profile and discount 0 or 10%, each profile ranking the copies written for it): {response['profile_winners_distinct']} distinct winners for 5 profiles, mean pairwise MiniLM cosine of the winners **{response['profile_winner_cosine']}** (1 = the same text).",
     ]
     if gen:
         lines += [
@@ -282,6 +308,10 @@ def main() -> None:
             + ", ".join(f"{k} {v}" for k, v in gen["rejection_reasons"].items())
             + ".",
         ]
+    lines += [
+        "",
+        "Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_llm.py --skip-generation` (part 1; part 2 without the flag)",
+    ]
     record("llm", "\n".join(lines), {"text_aware": response, "generation": gen})
 
 
