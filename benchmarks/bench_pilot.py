@@ -20,6 +20,7 @@ Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_pilot.py --replications
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -231,7 +232,21 @@ def summary(rows: list[dict], planned: int) -> dict:
         "go_before": sum(r["before"]["go"] for r in rows),
         "go_after": sum(r["after"]["go"] for r in rows),
         "left_out": sum(r["left_out"] for r in rows),
+        **copy_figures(),
         "per_replication": rows,
+    }
+
+
+def copy_figures() -> dict:
+    """The issue's copy criteria, as bench_llm.py measured them (its results file)."""
+    path = Path(__file__).parent / "results" / "llm.json"
+    measured = json.loads(path.read_text())["text_aware"] if path.exists() else {}
+    return {
+        "copy_spearman": measured.get("spearman_unseen_visit"),
+        "copy_coverage": measured.get("copy_coverage_visit"),
+        "copy_coverage_profit": measured.get("copy_coverage_profit"),
+        "profile_winner_cosine": measured.get("profile_winner_cosine"),
+        "copy_source": "benchmarks/results/llm.json (bench_llm.py)",
     }
 
 
@@ -273,6 +288,9 @@ def write(rows: list[dict], planned: int) -> None:
 | true gain of the recommendation, before → after the pilot (means) | {s["gain_before_pct"]:+.2f}% → {s["gain_after_pct"]:+.2f}%; GO {s["go_before"]} → {s["go_after"]} of {s["replications"]} | - |
 | margin after − before (paired over replications, normal 95%) | {s["gain_margin_pct"][0]:+.2f} points [{s["gain_margin_pct"][1]:+.2f}, {s["gain_margin_pct"][2]:+.2f}] | large, with its interval |
 | pilot rows the true world would not send as assigned (left out) | {s["left_out"]} | - |
+| copy: Spearman of predicted vs true visit lift, 20 unseen copies (bench_llm) | {s["copy_spearman"]} | ≥ 0.8 |
+| copy: their 95% intervals cover the true lift (visit; profit) | {s["copy_coverage"]:.0%}; {s["copy_coverage_profit"]:.0%} | ≥ 90% |
+| copy: mean pairwise MiniLM cosine of the per-profile winners | {s["profile_winner_cosine"]} | lower = more distinct |
 
 Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_pilot.py --replications {planned} --workers 2`
 """
@@ -283,7 +301,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--replications", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rewrite", action="store_true", help="rewrite the section from results/pilot.json")
     args = parser.parse_args()
+    if args.rewrite:  # e.g. after bench_llm.py recorded new copy figures
+        recorded = json.loads((Path(__file__).parent / "results" / "pilot.json").read_text())
+        write(recorded["per_replication"], recorded["planned"])
+        return
     rows: list[dict] = []
     with ProcessPoolExecutor(args.workers) as pool:
         for row in pool.map(one_replication, range(args.replications)):
