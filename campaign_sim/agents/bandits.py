@@ -13,7 +13,7 @@ import numpy as np
 
 from campaign_sim.agents.evaluate import run_policy
 from campaign_sim.agents.policy import flat_masks, greedy
-from campaign_sim.envs.core import CampaignCore
+from campaign_sim.envs.engine import CampaignEngine
 
 THOMPSON_DRAWS = 64
 
@@ -71,7 +71,7 @@ class LinearBandit:
         self._refresh()
 
 
-def train_online(bandit: LinearBandit, core: CampaignCore, *, campaigns: int, seed: int) -> None:
+def train_online(bandit: LinearBandit, core: CampaignEngine, *, campaigns: int, seed: int) -> None:
     """Let ``bandit`` run ``campaigns`` whole campaigns of ``core.n`` shoppers, learning each period."""
     for round_ in range(campaigns):
         run_policy(bandit, core, seed=seed * 1_000 + round_, learn=bandit.update)

@@ -11,7 +11,7 @@ import numpy as np
 
 from campaign_sim.agents.policy import flat_masks, greedy, masked_normalise
 from campaign_sim.core.rules_config import RuleSpec
-from campaign_sim.envs.core import CampaignCore
+from campaign_sim.envs.engine import CampaignEngine
 from campaign_sim.simulators.interface import World, WorldResponse
 from campaign_sim.simulators.synthetic.logging_policy import business_as_usual
 from campaign_sim.simulators.synthetic.population import Population
@@ -48,12 +48,12 @@ class NoContactPolicy:
 class _CorePolicy:
     """A policy that reads the simulator it acts in (see ``policy.attach``)."""
 
-    core: CampaignCore | None = None
+    core: CampaignEngine | None = None
 
-    def attach(self, core: CampaignCore) -> None:
+    def attach(self, core: CampaignEngine) -> None:
         self.core = core
 
-    def _core(self) -> CampaignCore:
+    def _core(self) -> CampaignEngine:
         if self.core is None:
             raise RuntimeError(f"policy {self.name!r} needs attach(core) before it can act")
         return self.core

@@ -19,7 +19,7 @@ from scipy import stats
 from campaign_sim.agents.policy import Policy, attach, sample_actions, unflatten
 from campaign_sim.core.seeding import key_from
 from campaign_sim.core.stats import Z95
-from campaign_sim.envs.core import CampaignCore
+from campaign_sim.envs.engine import CampaignEngine
 from campaign_sim.envs.worlds import build_core
 from campaign_sim.simulators.interface import World
 
@@ -47,7 +47,7 @@ class Episodes:
         return {f.name: float(getattr(self, f.name).mean()) for f in fields(self)}
 
 
-def make_core(world: World | str | Path | None, shoppers: int, **settings: object) -> CampaignCore:
+def make_core(world: World | str | Path | None, shoppers: int, **settings: object) -> CampaignEngine:
     """The evaluation engine: a shared campaign budget, sampled rewards."""
     core, _, _ = build_core(world, shoppers, shared_budget=True, reward="sampled", **settings)
     return core
@@ -55,7 +55,7 @@ def make_core(world: World | str | Path | None, shoppers: int, **settings: objec
 
 def run_policy(
     policy: Policy,
-    core: CampaignCore,
+    core: CampaignEngine,
     *,
     seed: int,
     periods: int | None = None,

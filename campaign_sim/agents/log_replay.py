@@ -1,6 +1,6 @@
 """Replay a logged campaign history through the environment's eyes, for off-policy evaluation.
 
-A candidate policy was trained on observations and masks built by ``CampaignCore``. To ask
+A candidate policy was trained on observations and masks built by ``CampaignEngine``. To ask
 what it would have done at each logged decision, each customer's dynamic state is rebuilt from
 their own logged history (contacts, discounts, purchases, unsubscribes, the same transition the
 environment uses) and the core is seated with it, so ``observe()`` and ``action_masks()`` give
@@ -25,7 +25,7 @@ from campaign_sim.core.seeding import key_from
 from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_index
 from campaign_sim.data.log import CampaignLog
-from campaign_sim.envs.core import CampaignCore, EnvSettings
+from campaign_sim.envs.engine import CampaignEngine, EnvSettings
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.state import ShopperState, advance
 
@@ -103,7 +103,7 @@ class LogReplay:
         # expected rewards, no pessimism: a reward model, not a training signal. A one-shopper
         # pool is enough to build the core; seat() replaces it with the logged customers.
         rules = {**vars(settings), "pool_size": 1, "pessimism": 0.0, "reward": "expected"}
-        self.core = CampaignCore(world, n, EnvSettings(**rules), shared_budget=True)
+        self.core = CampaignEngine(world, n, EnvSettings(**rules), shared_budget=True)
         self.pool = world.pool_of(panel.customers)
         self.keys = key_from(np.random.default_rng([seed, 7]), n)
         costs = np.asarray(world.contact_cost)

@@ -19,7 +19,7 @@ import numpy as np
 
 from campaign_sim.agents.policy import Policy, attach, flat_masks, greedy, unflatten
 from campaign_sim.core.seeding import key_from
-from campaign_sim.envs.core import CampaignCore
+from campaign_sim.envs.engine import CampaignEngine
 
 
 class RolloutOracle:
@@ -29,10 +29,10 @@ class RolloutOracle:
     def __init__(self, base: Policy, *, name: str | None = None, rollouts: int = 4, seed: int = 0) -> None:
         self.base, self.name = base, name or f"rollout({base.name})"
         self.rollouts, self.seed = rollouts, seed
-        self.core: CampaignCore | None = None
+        self.core: CampaignEngine | None = None
         self._scenario_keys = np.zeros((0, 0), dtype=np.uint64)
 
-    def attach(self, core: CampaignCore) -> None:
+    def attach(self, core: CampaignEngine) -> None:
         self.core = core
         attach(self.base, core)
         generator = np.random.default_rng([self.seed, core.n])
@@ -57,7 +57,7 @@ class RolloutOracle:
             core.restore(saved)
         return greedy(np.where(allowed, values, -np.inf), allowed)
 
-    def _to_go(self, core: CampaignCore, first: np.ndarray) -> np.ndarray:
+    def _to_go(self, core: CampaignEngine, first: np.ndarray) -> np.ndarray:
         total, alive, flat = np.zeros(core.n), np.ones(core.n, dtype=bool), first
         while True:
             _, terminated, truncated, info = core.step(unflatten(flat, core.shape))

@@ -8,7 +8,7 @@ reports only ever see ``action_probs``, so SB3 agents and baselines are treated 
 
 Policies that decide from the simulator's own state (business-as-usual on the true shopper,
 myopic greedy under a world, the oracle) also implement ``attach(core)``: evaluation calls it
-with the ``CampaignCore`` they act in before the first decision.
+with the ``CampaignEngine`` they act in before the first decision.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from campaign_sim.envs.core import CampaignCore
+from campaign_sim.envs.engine import CampaignEngine
 
 
 @runtime_checkable
@@ -29,7 +29,7 @@ class Policy(Protocol):
         ...
 
 
-def attach(policy: Policy, core: CampaignCore) -> None:
+def attach(policy: Policy, core: CampaignEngine) -> None:
     """Let a policy that reads the simulator state see ``core`` (no-op for the others)."""
     hook = getattr(policy, "attach", None)
     if hook is not None:

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from campaign_sim.core.seeding import key_from
-from campaign_sim.envs.core import INFO_KEYS
+from campaign_sim.envs.engine import INFO_KEYS
 from campaign_sim.envs.worlds import build_core
 from campaign_sim.simulators.interface import World
 

@@ -1,6 +1,6 @@
 """The whole step in the built-in synthetic world as one compiled pass.
 
-The general step (``CampaignCore.step`` then ``observe``) makes five passes over the batch:
+The general step (``CampaignEngine.step`` then ``observe``) makes five passes over the batch:
 draw uniforms, resolve actions, the world's response, settle, write observations; each writes
 arrays the next reads back. In the synthetic world the response is a row function too
 (``simulators.synthetic.kernel.respond_row``), so one loop can do all five per shopper while its
@@ -196,7 +196,7 @@ def synthetic_restart(
     obs,
     last,
 ):  # pragma: no cover - compiled
-    """``CampaignCore.restart(rows)`` then ``observe_restarted`` in one pass: each slot's next
+    """``CampaignEngine.restart(rows)`` then ``observe_restarted`` in one pass: each slot's next
     key, its new shopper (a row of ``pool_records``) and fresh state, and its first observation.
     With ``last`` (m, D), row ``r`` of it first gets the observation slot ``rows[r]`` had (its
     terminal one), copied while that row is being rewritten anyway; (0, D) skips it. Every

@@ -1,7 +1,7 @@
 """Compiled (numba) passes of the environment step: resolve actions against the masks, settle
 the period, write observations.
 
-They do what ``simulators.state.advance`` and the observation layout of ``CampaignCore`` say,
+They do what ``simulators.state.advance`` and the observation layout of ``CampaignEngine`` say,
 one shopper at a time in a single loop (rows split across the cores; no row reads another),
 updating the state arrays in place (tests hold them equal to the numpy ``advance``). Each pass
 is a loop over a row function (``*_row``), so ``fused.py`` can run them, with a world's own

@@ -17,7 +17,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from campaign_sim.core.seeding import key_from
-from campaign_sim.envs.core import INFO_KEYS
+from campaign_sim.envs.engine import INFO_KEYS
 from campaign_sim.envs.worlds import build_core
 from campaign_sim.simulators.interface import World
 

@@ -11,7 +11,7 @@ from gymnasium import spaces
 from campaign_sim.core.config import CampaignConfig
 from campaign_sim.core.errors import InputError
 from campaign_sim.data.datasets import resolve_config
-from campaign_sim.envs.core import CampaignCore, EnvSettings
+from campaign_sim.envs.engine import CampaignEngine, EnvSettings
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.interface import Outcomes, ShopperPool, World, WorldResponse
 from campaign_sim.simulators.state import ShopperState
@@ -107,7 +107,7 @@ def build_core(
     pool_size: int | None = None,
     reward: str | None = None,
     shared_budget: bool,
-) -> tuple[CampaignCore, spaces.Box, spaces.MultiDiscrete]:
+) -> tuple[CampaignEngine, spaces.Box, spaces.MultiDiscrete]:
     """The engine every front-end wraps, with the single-shopper observation and action spaces."""
     resolved, config, fitted = resolve_world(world, seed=world_seed)
     settings = settings_from(
@@ -120,6 +120,6 @@ def build_core(
         pool_seed=world_seed,
         reward=reward,
     )
-    core = CampaignCore(resolved, n, settings, shared_budget=shared_budget)
+    core = CampaignEngine(resolved, n, settings, shared_budget=shared_budget)
     observation = spaces.Box(-10.0, 10.0, shape=(len(core.observation_names),), dtype=np.float32)
     return core, observation, spaces.MultiDiscrete(list(core.shape))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numba
 import numpy as np
@@ -106,6 +106,17 @@ class World(Protocol):
         """Outcomes of pool shoppers ``index`` (from (n, OUTCOME_STREAMS) uniforms) and the
         disagreement per row. Taking the pool and an index lets a world skip per-row gathers."""
         ...
+
+
+@runtime_checkable
+class RowFunctionWorld(Protocol):
+    """Optional world capability: the response is a compiled row function of the seated
+    shopper's ``terms`` (pool data) and these constants, as the synthetic world's is. The
+    engine then steps every slot in one fused pass (``envs/fused.py``) instead of asking
+    ``step_outcomes``."""
+
+    @property
+    def kernel_constants(self) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 def respond_then_sample(

@@ -29,7 +29,7 @@ from campaign_sim.core.jsonio import dumps_json, read_json
 from campaign_sim.core.run_lock import run_lock
 from campaign_sim.core.runs import RunDir
 from campaign_sim.data.log import CampaignLog, load_log
-from campaign_sim.envs.core import EnvSettings
+from campaign_sim.envs.engine import EnvSettings
 from campaign_sim.envs.worlds import settings_from
 from campaign_sim.ope.gate import launch_gate
 from campaign_sim.ope.intervals import DEFAULT_METHOD, interval, paired_difference

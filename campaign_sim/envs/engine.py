@@ -20,9 +20,15 @@ import numpy as np
 from campaign_sim.core.seeding import next_key, uniforms
 from campaign_sim.envs.fused import pool_records, synthetic_restart, synthetic_step
 from campaign_sim.envs.kernels import resolve_actions, settle, start_slots, write_observations
-from campaign_sim.simulators.interface import OUTCOME_STREAMS, ShopperPool, World, copy_rows, flat_action
+from campaign_sim.simulators.interface import (
+    OUTCOME_STREAMS,
+    RowFunctionWorld,
+    ShopperPool,
+    World,
+    copy_rows,
+    flat_action,
+)
 from campaign_sim.simulators.state import SINCE_CAP, ShopperState, contactable
-from campaign_sim.simulators.synthetic.world import SyntheticWorld
 
 DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
 _UNLIMITED = np.array([np.inf])  # the budget left when there is no budget
@@ -66,7 +72,7 @@ class EnvSettings:
             raise ValueError(f"reward must be 'sampled' or 'expected', got {self.reward!r}")
 
 
-class CampaignCore:
+class CampaignEngine:
     """``n`` shoppers stepping together through one world."""
 
     def __init__(self, world: World, n: int, settings: EnvSettings, *, shared_budget: bool) -> None:
@@ -85,9 +91,9 @@ class CampaignCore:
         self.state = ShopperState.initial(np.zeros(n), self.shape[1], world.dynamics.contact_window)
         self.budget_left = np.zeros(n)
         self.budget_total = np.zeros(n)
-        # the one-pass step (fused.py): the synthetic world's response is a row function, and
-        # without a budget no row waits on another
-        self._fused = isinstance(world, SyntheticWorld) and settings.budget is None
+        # the one-pass step (fused.py): a world whose response is a row function, and without a
+        # budget no row waits on another
+        self._fused = isinstance(world, RowFunctionWorld) and settings.budget is None
         self._records: np.ndarray | None = None  # fused restarts: pool_records of ``_records_of``
         self._records_of: ShopperPool | None = None
 
