@@ -142,6 +142,12 @@ def fit(
         int | None, typer.Option("--seed", min=0, max=MAX_SEED, help="Overrides campaign.seed.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the run's existing fitted world.")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray", help="Train the ensemble members as Ray tasks: 'auto' or a cluster address (HOST:PORT)."
+        ),
+    ] = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -150,8 +156,9 @@ def fit(
 
     resolved = config_from_options(config, dataset, set_)
     members = resolved.world.ensemble
-    with training_progress(f"fitting {members} ensemble members", total=members, quiet=quiet or json) as tick:
-        summary = run_fit(logs, resolved, out=out, seed=seed, on_progress=tick, force=force)
+    silent = quiet or json or ray is not None  # members on Ray report no epochs
+    with training_progress(f"fitting {members} ensemble members", total=members, quiet=silent) as tick:
+        summary = run_fit(logs, resolved, out=out, seed=seed, on_progress=tick, force=force, ray=ray)
     for message in summary.warnings:
         err_console.print(f"warning: {message}", style="yellow")
     if json:

@@ -93,10 +93,18 @@ def run_fit(
     encoder: TextEncoder | None = None,
     on_progress: Callable[[int, int, float], None] | None = None,
     force: bool = False,
+    ray: str | None = None,
 ) -> FitSummary:
     """Fit a world on ``logs`` into ``out``/world and write its fidelity report. The run directory
     is created only once the fit succeeded: a log that cannot be fitted leaves nothing behind.
-    An existing world is replaced only with ``force``, whole (see ``swap_dir``)."""
+    An existing world is replaced only with ``force``, whole (see ``swap_dir``). With ``ray``
+    (``auto`` or HOST:PORT) the ensemble members train as Ray tasks: the same world, bit for bit."""
+    runner = None
+    if ray is not None:
+        from campaign_sim.workflows.ray_runner import check_ray, members_on_ray
+
+        check_ray(ray)
+        runner = members_on_ray(ray)
     root = check_run_root(out)
     with run_lock(root):
         if (RunDir(root).world / "world.json").exists() and not force:
@@ -109,7 +117,9 @@ def run_fit(
         embeddings = _copy_embeddings(log, encoder or HashingEncoder())
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = fit_world(log, copy_embeddings=embeddings, seed=seed, on_progress=on_progress)
+            result = fit_world(
+                log, copy_embeddings=embeddings, seed=seed, on_progress=on_progress, member_runner=runner
+            )
         run = create_run(out, config)
         # The world, its fidelity and figure are written into a staging directory that then replaces
         # run/world whole: a kill leaves the old world or the new one, never a mix.

@@ -1,9 +1,11 @@
-"""Train agents as Ray tasks (``train --ray auto|ADDRESS``): one task per (algorithm, seed).
+"""Work as Ray tasks: ``train --ray auto|ADDRESS`` (one task per algorithm and seed) and
+``fit --ray`` (one task per ensemble member).
 
-Each task resolves the world itself from the request (a path or "synthetic", never a pickled
-world), seeds everything from the agent's own seed (never from the worker it lands on) and
-writes its agent into the run directory, as the local loop does; the driver then loads the
-saved agents. So the evaluation is the local run's, exactly (tests/integration/test_ray.py).
+A training task resolves the world itself from the request (a path or "synthetic", never a
+pickled world), seeds everything from the agent's own seed (never from the worker it lands on)
+and writes its agent into the run directory, as the local loop does; the driver then loads the
+saved agents. A member task trains from the shared inputs (put once in the object store) with
+the member's own seed. So the results are the local run's, exactly (tests/integration/test_ray.py).
 Ray is imported only here, only with the flag.
 """
 
@@ -11,12 +13,21 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
 from campaign_sim.agents.sb3_agents import TrainSettings, load_model
 from campaign_sim.agents.training import train_agent
 from campaign_sim.core.errors import InputError
+from campaign_sim.simulators.fitted.fit import (
+    MemberData,
+    MemberJob,
+    MemberRunner,
+    TrainedMember,
+    train_one_member,
+)
 
 
 def _train_one(world: str | None, settings: dict, directory: str, options: dict) -> str:
@@ -36,6 +47,34 @@ def train_on_ray(address: str, jobs: list[tuple[TrainSettings, Path]], *, world,
     """Train ``jobs`` (settings, agent directory) as Ray tasks on the cluster at ``address``
     ("auto": a running cluster, or a local one started for this command); the trained models,
     loaded from their saved files, in the order of ``jobs``."""
+    with _joined(address) as ray:
+        task = ray.remote(num_cpus=1)(_train_one)
+        ray.get([task.remote(world, asdict(s), str(d), options) for s, d in jobs])
+    return [load_model(s.algo, d / "model.zip") for s, d in jobs]
+
+
+def members_on_ray(address: str) -> MemberRunner:
+    """A ``fit_world`` member runner: each ensemble member a Ray task (one CPU)."""
+
+    def run(data: MemberData, jobs: list[MemberJob]) -> list[TrainedMember]:
+        with _joined(address) as ray:
+            shared = ray.put(data)  # the inputs travel once, not once per member
+            task = ray.remote(num_cpus=1)(_fit_one)
+            return ray.get([task.remote(shared, job) for job in jobs])
+
+    return run
+
+
+def _fit_one(data: MemberData, job: MemberJob) -> TrainedMember:
+    import numba
+
+    numba.set_num_threads(1)
+    return train_one_member(data, job)
+
+
+@contextmanager
+def _joined(address: str) -> Iterator:
+    """Ray, joined to the cluster at ``address`` for the block; a one-line error if it cannot."""
     import ray  # check_ray made sure it is there
 
     try:
@@ -50,12 +89,9 @@ def train_on_ray(address: str, jobs: list[tuple[TrainSettings, Path]], *, world,
             f"--ray {address}: cannot join a Ray cluster there ({str(exc).splitlines()[0][:120]})"
         ) from None
     try:
-        task = ray.remote(num_cpus=1)(_train_one)
-        pending = [task.remote(world, asdict(s), str(d), options) for s, d in jobs]
-        ray.get(pending)
+        yield ray
     finally:
         ray.shutdown()
-    return [load_model(s.algo, d / "model.zip") for s, d in jobs]
 
 
 def check_ray(address: str) -> None:

@@ -1,4 +1,5 @@
-"""`train --ray ADDRESS` on a real local Ray cluster gives the local run's evaluation exactly."""
+"""`train --ray ADDRESS` and `fit --ray ADDRESS` on a real local Ray cluster give the local
+run's evaluation and world exactly."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_runs import invoke
+from tests.integration.cli_runs import SMALL_WORLD, invoke
 
 RAY = str(Path(sys.executable).parent / "ray")
 TRAIN = ("train", "--timesteps", "2048", "--n-envs", "64", "--seeds", "2", "--eval-shoppers", "300")
@@ -49,10 +50,47 @@ def test_train_on_ray_equals_the_local_run(cluster, tmp_path):
         assert (tmp_path / "ray" / "agents" / f"ppo-seed{seed}" / "model.zip").exists()
 
 
+def test_fit_on_ray_is_the_local_world_bit_for_bit(cluster, tmp_path):
+    """Three members, each a Ray task seeded from the run's seed: the same weights file."""
+    data = tmp_path / "data"
+    assert invoke("data", "generate", "--out", data, "-n", "600", "-t", "3", "-q").exit_code == 0
+    fit = (
+        "fit",
+        "--logs",
+        data / "log.parquet",
+        "-c",
+        data / "config.toml",
+        *SMALL_WORLD,
+        "--set",
+        "world.ensemble=3",
+    )
+    for name, extra in (("local", ()), ("ray", ("--ray", cluster))):
+        result = invoke(*fit, "--out", tmp_path / name, *extra, "-q")
+        assert result.exit_code == 0, result.output
+    weights = [(tmp_path / name / "world" / "weights.safetensors").read_bytes() for name in ("local", "ray")]
+    assert weights[0] == weights[1]
+    meta = [json.loads((tmp_path / n / "world" / "world.json").read_text()) for n in ("local", "ray")]
+    assert meta[0]["validation_history"] == meta[1]["validation_history"]
+
+
 def test_a_cluster_that_is_not_there_is_one_line_exit_2(tmp_path):
     result = invoke(*TRAIN, "--out", tmp_path / "run", "--ray", f"127.0.0.1:{_free_port()}", "-q")
     assert result.exit_code == 2 and result.output.startswith("error: --ray"), result.output
     assert len(result.output.strip().splitlines()) == 1
+    fit = invoke(
+        "fit",
+        "--dataset",
+        "synthetic",
+        "--logs",
+        tmp_path / "x.parquet",
+        "--out",
+        tmp_path / "f",
+        "--ray",
+        "nowhere",
+    )
+    assert fit.exit_code == 2 and fit.output.startswith("error: --ray") and not (tmp_path / "f").exists(), (
+        fit.output
+    )
 
 
 def test_without_the_flag_nothing_imports_ray(tmp_path):

@@ -12,13 +12,19 @@ import numpy as np
 import polars as pl
 import torch
 
-from campaign_sim.core.config import CampaignConfig
+from campaign_sim.core.config import CampaignConfig, WorldConfig
 from campaign_sim.core.errors import InputError
 from campaign_sim.data import schema as S
 from campaign_sim.data.log import CampaignLog
 from campaign_sim.simulators.fitted.behaviour import fit_behaviour, logged_allowed
 from campaign_sim.simulators.fitted.encoding import Encoding, fit_encoding, training_actions
-from campaign_sim.simulators.fitted.network import Targets, export_numpy, stratified_prior, train_member
+from campaign_sim.simulators.fitted.network import (
+    ResponseNet,
+    Targets,
+    export_numpy,
+    stratified_prior,
+    train_member,
+)
 from campaign_sim.simulators.fitted.support import fit_support
 from campaign_sim.simulators.fitted.world import FittedWorld
 
@@ -41,6 +47,48 @@ class FitResult:
     actions: np.ndarray
     split: FitSplit
     seconds: float
+
+
+@dataclass(frozen=True)
+class MemberData:
+    """What every ensemble member trains on (shipped once to wherever members train)."""
+
+    inputs: np.ndarray
+    targets: Targets
+    valid: np.ndarray
+    config: WorldConfig
+    prior_rows: slice | None
+
+
+@dataclass(frozen=True)
+class MemberJob:
+    """One member: its training rows, seed and action prior. Everything a member draws comes
+    from ``seed`` (never from where it runs), so a member trained elsewhere is the same member."""
+
+    member: int
+    train: np.ndarray
+    seed: int
+    prior_offsets: np.ndarray | None
+
+
+TrainedMember = tuple[ResponseNet, list[float]]
+MemberRunner = Callable[[MemberData, list[MemberJob]], list[TrainedMember]]
+
+
+def train_one_member(data: MemberData, job: MemberJob, on_epoch: Callable[[int, float], None] | None = None):
+    """``train_member`` for one job (one torch thread, as every fit uses)."""
+    torch.set_num_threads(1)
+    return train_member(
+        data.inputs,
+        data.targets,
+        train=job.train,
+        valid=data.valid,
+        config=data.config,
+        seed=job.seed,
+        prior_rows=data.prior_rows,
+        prior_offsets=job.prior_offsets,
+        on_epoch=on_epoch,
+    )
 
 
 def split_by_customer(log: CampaignLog, *, valid_share: float, test_share: float, seed: int) -> FitSplit:
@@ -105,13 +153,15 @@ def fit_world(
     on_progress: Callable[[int, int, float], None] | None = None,
     encoding: Encoding | None = None,
     bootstrap_customers: bool = False,
+    member_runner: MemberRunner | None = None,
 ) -> FitResult:
     """Fit the ensemble on ``log``; ``on_progress(member, epoch, valid_loss)`` reports training.
 
     ``encoding`` reuses another world's inputs (so policies of that world read this one's
     shoppers the same way); ``bootstrap_customers`` trains each member on a resample of the
     training customers with replacement, so the members' spread is the model's sampling error
-    (what the safe-improvement intervals need)."""
+    (what the safe-improvement intervals need). ``member_runner`` trains the members elsewhere
+    (e.g. as Ray tasks); without it they train here, one after the other."""
     start = time.perf_counter()
     torch.set_num_threads(1)
     config = log.config
@@ -131,30 +181,30 @@ def fit_world(
     split = split_by_customer(
         log, valid_share=config.world.validation_share, test_share=config.world.test_share, seed=seed
     )
-    models, histories = [], []
     rows = encoding.action_one_hot_rows
     priors = stratified_prior(rows.stop - rows.start, config.world.ensemble, seed=seed) if rows else None
-    for member in range(config.world.ensemble):
-
-        def report(epoch: int, loss: float, member: int = member) -> None:
-            if on_progress:
-                on_progress(member, epoch, loss)
-
-        model, history = train_member(
-            inputs,
-            targets,
-            train=_customer_resample(log, split.train, seed=seed * 1000 + member)
+    jobs = [
+        MemberJob(
+            member,
+            _customer_resample(log, split.train, seed=seed * 1000 + member)
             if bootstrap_customers
             else split.train,
-            valid=split.valid,
-            config=config.world,
-            seed=seed * 1000 + member,
-            prior_rows=rows,
-            prior_offsets=priors[member] if priors is not None else None,
-            on_epoch=report,
+            seed * 1000 + member,
+            priors[member] if priors is not None else None,
         )
-        models.append(model)
-        histories.append(history)
+        for member in range(config.world.ensemble)
+    ]
+    data = MemberData(inputs, targets, split.valid, config.world, rows)
+    if member_runner is None:
+        trained = [
+            train_one_member(
+                data, job, on_progress and (lambda e, loss, m=job.member: on_progress(m, e, loss))
+            )
+            for job in jobs
+        ]
+    else:
+        trained = member_runner(data, jobs)
+    models, histories = [m for m, _ in trained], [h for _, h in trained]
     support = np.bincount(actions, minlength=config.actions.n_actions)
     support_table = fit_support(
         encoding=encoding,
