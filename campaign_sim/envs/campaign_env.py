@@ -18,8 +18,8 @@ class CampaignEnv(gym.Env):
     """Episode = one shopper over ``horizon`` periods (the spec; ``observation_names`` gives the
     names at run time, F the world's shopper features, C its channels including "none").
 
-    **Observation** ``Box(-inf, inf, (F + C + 6,), float32)``, written by
-    ``envs.kernels.observation_row``:
+    **Observation** ``Box(-10, 10, (F + C + 6,), float32)``, laid out by
+    ``envs.observation.ObservationLayout`` and written by ``envs.kernels.observation_row``:
 
     ============  ==========================  ==========================================
     index         name                        value

@@ -20,6 +20,7 @@ import numpy as np
 from campaign_sim.core.seeding import next_key, uniforms
 from campaign_sim.envs.fused import pool_records, synthetic_restart, synthetic_step
 from campaign_sim.envs.kernels import resolve_actions, settle, start_slots, write_observations
+from campaign_sim.envs.observation import ObservationLayout
 from campaign_sim.simulators.interface import (
     OUTCOME_STREAMS,
     RowFunctionWorld,
@@ -86,7 +87,8 @@ class CampaignEngine:
         self.shopper = np.zeros(n, dtype=np.int64)
         # per-slot copies of the shoppers in play, refreshed only when a slot starts anew
         self.seated = self.pool.seats(self.shopper)
-        self.obs_dim = self.pool.features.shape[1] + 6 + self.shape[1]
+        self.layout = ObservationLayout(tuple(self.pool.feature_names), tuple(world.channels))
+        self.obs_dim = self.layout.dim
         self._all_rows = np.arange(n)
         self.state = ShopperState.initial(np.zeros(n), self.shape[1], world.dynamics.contact_window)
         self.budget_left = np.zeros(n)
@@ -105,17 +107,7 @@ class CampaignEngine:
     # --- observation -------------------------------------------------------------------------
     @property
     def observation_names(self) -> tuple[str, ...]:
-        return (
-            *self.pool.feature_names,
-            "fatigue",
-            "discount_exposure",
-            "periods_since_contact",
-            "periods_since_purchase",
-            *(f"unsubscribed_{c}" for c in self.world.channels[1:]),
-            "contacts_in_window_share",
-            "budget_left_share",
-            "period_share",
-        )
+        return self.layout.names
 
     def observe(self, rows: np.ndarray | None = None) -> np.ndarray:
         """(n, obs_dim) float32, a fresh array: shopper features, dynamic state, budget and time
