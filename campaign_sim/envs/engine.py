@@ -4,11 +4,7 @@
 shoppers. Random numbers are counter-based (``core.seeding``): slot ``i`` with key ``k`` draws
 exactly what a single environment with key ``k`` draws, whatever else is in the batch.
 
-Budget: ``budget`` is the campaign budget per shopper targeted (discount + contact spend). A
-discount is a coupon on at most ``coupon_cap`` of order value, so a contact's worst-case cost
-is known when it is chosen: masks only offer what the remaining budget covers, the worst case
-is reserved, and only the realised cost is spent, so the budget is never overspent. With a
-shared budget (the vector envs), the pool is the sum of the shoppers' budgets.
+The budget (per slot, shared by all slots, or none) lives in ``envs/budget.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from campaign_sim.core.seeding import next_key, uniforms
+from campaign_sim.envs.budget import Budget
 from campaign_sim.envs.fused import pool_records, synthetic_restart, synthetic_step
 from campaign_sim.envs.kernels import resolve_actions, settle, start_slots, write_observations
 from campaign_sim.envs.observation import ObservationLayout
@@ -32,7 +29,6 @@ from campaign_sim.simulators.interface import (
 from campaign_sim.simulators.state import SINCE_CAP, ShopperState, contactable
 
 DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
-_UNLIMITED = np.array([np.inf])  # the budget left when there is no budget
 INFO_KEYS = (
     "revenue",
     "discount_cost",
@@ -77,7 +73,7 @@ class CampaignEngine:
     """``n`` shoppers stepping together through one world."""
 
     def __init__(self, world: World, n: int, settings: EnvSettings, *, shared_budget: bool) -> None:
-        self.world, self.n, self.settings, self.shared_budget = world, n, settings, shared_budget
+        self.world, self.n, self.settings = world, n, settings
         self.pool = world.shopper_pool(settings.pool_size, seed=settings.pool_seed)
         self.shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
         self._shape = np.array(self.shape, dtype=np.int64)
@@ -91,11 +87,10 @@ class CampaignEngine:
         self.obs_dim = self.layout.dim
         self._all_rows = np.arange(n)
         self.state = ShopperState.initial(np.zeros(n), self.shape[1], world.dynamics.contact_window)
-        self.budget_left = np.zeros(n)
-        self.budget_total = np.zeros(n)
+        self.budget = Budget(n, settings.budget, shared=shared_budget, coupon_cap=settings.coupon_cap)
         # the one-pass step (fused.py): a world whose response is a row function, and without a
         # budget no row waits on another
-        self._fused = isinstance(world, RowFunctionWorld) and settings.budget is None
+        self._fused = isinstance(world, RowFunctionWorld) and not self.budget.limited
         self._records: np.ndarray | None = None  # fused restarts: pool_records of ``_records_of``
         self._records_of: ShopperPool | None = None
 
@@ -120,7 +115,7 @@ class CampaignEngine:
     def observe_restarted(self, obs: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """``obs`` (from ``observe``) brought up to date after ``restart(rows)``, in place: only
         those rows changed, unless a shared budget's share (every row shows it) moved with them."""
-        if self.shared_budget and self.settings.budget is not None:
+        if self.budget.shared and self.budget.limited:
             return self.observe()
         self._write_observations(obs, rows, rows)
         return obs
@@ -132,39 +127,23 @@ class CampaignEngine:
             rows,
             self.seated.features,
             *self.state.arrays(),
-            self._budget_share(),
+            self.budget.share(),
             SINCE_CAP,
             self.world.dynamics.max_contacts,
             self.settings.horizon,
         )
 
-    def _budget_share(self) -> np.ndarray:
-        if self.settings.budget is None:
-            return np.ones(self.n)
-        left, total = self._pooled(self.budget_left), self._pooled(self.budget_total)
-        return np.divide(left, total, out=np.zeros(self.n), where=total > 0)
-
-    def _pooled(self, values: np.ndarray) -> np.ndarray:
-        return np.full(self.n, values.sum()) if self.shared_budget else values
-
     # --- masks -------------------------------------------------------------------------------
     def channel_mask(self) -> np.ndarray:
         """(n, C) channels allowed now: consent, unsubscribes, contact cap, budget for the contact."""
-        allowed = contactable(self.state, self.consent, self.world.dynamics)
-        if self.settings.budget is not None:
-            allowed &= self.costs[None, :] <= self._pooled(self.budget_left)[:, None] + 1e-12
-            allowed[:, 0] = True
-        return allowed
+        return self.budget.mask_channels(
+            contactable(self.state, self.consent, self.world.dynamics), self.costs
+        )
 
     def action_masks(self) -> np.ndarray:
         """(n, D + C + K) in sb3-contrib's MultiDiscrete format: discount, channel, copy masks."""
         channels = self.channel_mask()
-        discounts = np.ones((self.n, self.shape[0]), dtype=bool)
-        if self.settings.budget is not None:
-            cheapest = np.where(channels[:, 1:], self.costs[None, 1:], np.inf).min(axis=1)
-            worst = cheapest[:, None] + self.discounts[None, :] * self.settings.coupon_cap
-            discounts = worst <= self._pooled(self.budget_left)[:, None] + 1e-12
-            discounts[:, 0] = True
+        discounts = self.budget.discount_mask(channels, self.costs, self.discounts)
         copies = np.ones((self.n, self.shape[2]), dtype=bool)
         return np.concatenate([discounts, channels, copies], axis=1)
 
@@ -193,15 +172,7 @@ class CampaignEngine:
                 copy_rows(values, rows, self.pool.data[name], shoppers)
             else:
                 values[rows] = self.pool.data[name][shoppers]
-        if self.settings.budget is None:
-            return
-        budget = self.settings.budget
-        if self.shared_budget:  # a new shopper brings its budget into the pool; leftovers stay
-            self.budget_left[rows] += budget
-            self.budget_total[rows] += budget
-        else:
-            self.budget_left[rows] = budget
-            self.budget_total[rows] = budget
+        self.budget.start(rows)
 
     def seat(
         self, pool: ShopperPool, state: ShopperState, keys: np.ndarray, *, budget_used: float = 0.0
@@ -217,30 +188,22 @@ class CampaignEngine:
         self.seated = pool.seats(self.shopper)
         self.keys[:] = keys
         self.state = state
-        budget = self.settings.budget or 0.0
-        self.budget_total[:] = budget
-        self.budget_left[:] = budget
-        if budget_used:
-            self.spend(np.full(self.n, budget_used / self.n))
+        self.budget.seat(budget_used)
 
     def clear(self) -> None:
         """Forget the budget pool (before starting every slot afresh)."""
-        self.budget_left[:] = 0.0
-        self.budget_total[:] = 0.0
+        self.budget.clear()
 
     def snapshot(self) -> tuple[np.ndarray, ...]:
         """Copies of everything a step changes (the dynamic state and the budget), for lookahead."""
         return (
             *(np.copy(v) for v in vars(self.state).values()),
-            self.budget_left.copy(),
-            self.budget_total.copy(),
+            *(np.copy(v) for v in self.budget.arrays()),
         )
 
     def restore(self, saved: tuple[np.ndarray, ...]) -> None:
         """Go back to a ``snapshot`` (in place: compiled passes hold no copies, arrays stay put)."""
-        for target, values in zip(
-            (*vars(self.state).values(), self.budget_left, self.budget_total), saved, strict=True
-        ):
+        for target, values in zip((*vars(self.state).values(), *self.budget.arrays()), saved, strict=True):
             np.copyto(target, values)
 
     def restart(self, rows: np.ndarray) -> None:
@@ -295,7 +258,7 @@ class CampaignEngine:
         u = uniforms(self.keys, st.period, OUTCOME_STREAMS + 1)
         # one compiled pass: clip to the spaces, a masked channel (agents that ignore masks) means
         # no contact, the flat action and the discount offered
-        left = self._pooled_left() if s.budget is not None else _UNLIMITED
+        left = self.budget.left_for_kernel()
         d, c, k, flat, discount, invalid = resolve_actions(
             action,
             self._shape,
@@ -308,8 +271,8 @@ class CampaignEngine:
             self.discounts,
         )
         clipped = None
-        if s.budget is not None:
-            d, clipped = self._afford(d, c, u[:, OUTCOME_STREAMS])
+        if self.budget.limited:
+            d, clipped = self.budget.afford(d, c, u[:, OUTCOME_STREAMS], self.costs, self.discounts)
             c = np.where(clipped < 0, 0, c)
             d = np.where(c > 0, d, 0)
             flat = flat_action(d, c, k, self.shape)
@@ -337,8 +300,8 @@ class CampaignEngine:
             s.horizon,
             s.reward == "expected",
         )
-        if s.budget is not None:
-            self.spend(discount_cost + contact_cost)
+        if self.budget.limited:
+            self.budget.spend(discount_cost + contact_cost)
         values = (
             outcome.revenue,
             discount_cost,
@@ -398,40 +361,3 @@ class CampaignEngine:
         values[10:10] = [channel > 0]  # contacted
         values.append(np.zeros(self.n, dtype=bool))  # budget_clipped
         return reward, terminated, truncated, dict(zip(INFO_KEYS, values, strict=True)), obs
-
-    def _pooled_left(self) -> np.ndarray:
-        """The budget left per slot, or the shared pool's as one entry (what masks compare with)."""
-        return np.array([self.budget_left.sum()]) if self.shared_budget else self.budget_left
-
-    def _afford(self, d: np.ndarray, c: np.ndarray, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Lower each contact's discount to what the budget covers in the worst case; with a shared
-        pool, serve contacts in a random priority order and drop those the pool cannot cover.
-        Returns the discounts and a flag per slot: 0 kept, 1 discount lowered, -1 contact dropped."""
-        flag = np.zeros(self.n, dtype=np.int64)
-        if self.settings.budget is None:
-            return d, flag
-        cap, left = self.settings.coupon_cap, self._pooled(self.budget_left)
-        contacted = c > 0
-        affordable = self.costs[c][:, None] + self.discounts[None, :] * cap <= left[:, None] + 1e-12
-        best = np.where(affordable, np.arange(self.shape[0])[None, :], -1).max(axis=1)
-        lowered = contacted & (d > best)
-        d = np.where(lowered, np.maximum(best, 0), d)
-        flag[lowered] = 1
-        if self.shared_budget:
-            worst = np.where(contacted, self.costs[c] + self.discounts[d] * cap, 0.0)
-            order = np.argsort(priority, kind="stable")
-            over = np.zeros(self.n, dtype=bool)
-            over[order] = np.cumsum(worst[order]) > self.budget_left.sum() + 1e-12
-            flag[over & contacted] = -1
-        return d, flag
-
-    def spend(self, cost: np.ndarray) -> None:
-        """Charge each slot's realised spend to its budget (or to the shared pool)."""
-        if not self.shared_budget:
-            self.budget_left -= cost
-            return
-        # Draw the shared pool down slot by slot (its total is what masks and obs see).
-        remaining = cost.sum()
-        for_slots = np.minimum(np.cumsum(self.budget_left), remaining)
-        taken = np.diff(np.concatenate([[0.0], for_slots]))
-        self.budget_left -= taken

@@ -109,7 +109,7 @@ def test_masks_are_respected_for_10k_steps():
         )
         consent = core.pool.consent[core.shopper].copy()
         unsubscribed = core.state.unsubscribed.copy()
-        pool_before = core.budget_left.sum()
+        pool_before = core.budget.left.sum()
         _, _, _, _, info = env.step(action)
         channel = np.asarray(info["channel"])
         live = np.asarray(info["_channel"])
@@ -119,7 +119,7 @@ def test_masks_are_respected_for_10k_steps():
         assert (core.state.contacts_in_window() <= limits.max_contacts).all()
         step_spend = float((np.asarray(info["discount_cost"]) + np.asarray(info["contact_cost"]))[live].sum())
         assert step_spend <= pool_before + 1e-9
-        assert (core.budget_left >= -1e-9).all()
+        assert (core.budget.left >= -1e-9).all()
         spent += step_spend
         clipped += float(np.asarray(info["budget_clipped"])[live].sum())
     assert spent > 0.5 * n * budget  # the budget was actually in play
