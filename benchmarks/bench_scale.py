@@ -73,8 +73,12 @@ def fit_pair(tmp: Path, address: str) -> dict:
     }
 
 
-def peak_rss(tmp: Path, customers: int) -> dict:
-    """Peak RSS (GB) and seconds of a one-member, two-epoch fit on customers x 10 periods."""
+def peak_rss(tmp: Path, customers: int, cap_gb: float) -> dict:
+    """Peak RSS (GB) and seconds of a one-member, two-epoch fit on customers x 10 periods, from
+    ``/usr/bin/time -v``; the process tree is also polled, and a fit past ``cap_gb`` is stopped
+    there (this machine has 24 GB) and recorded as exceeding it."""
+    import psutil  # comes with ray
+
     data = _generated(tmp / f"rss{customers}", customers, 10)
     args = [
         *_fit_args(data, tmp / f"rss-run{customers}"),
@@ -85,11 +89,32 @@ def peak_rss(tmp: Path, customers: int) -> dict:
         "-q",
     ]
     start = time.perf_counter()
-    done = subprocess.run(
-        ["/usr/bin/time", "-v", str(BIN / "campaign-sim"), *args], capture_output=True, text=True, check=True
+    timed = subprocess.Popen(
+        ["/usr/bin/time", "-v", str(BIN / "campaign-sim"), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    tree, polled = psutil.Process(timed.pid), 0.0
+    while timed.poll() is None:
+        try:
+            rss = sum(p.memory_info().rss for p in [tree, *tree.children(recursive=True)])
+        except psutil.Error:
+            rss = 0
+        polled = max(polled, rss / 1024**3)
+        if polled > cap_gb:
+            for p in tree.children(recursive=True):
+                p.kill()
+            timed.wait()
+            return {
+                "rows": customers * 10,
+                "peak_rss_gb": None,
+                "exceeded_gb": cap_gb,
+                "seconds_when_stopped": time.perf_counter() - start,
+            }
+        time.sleep(0.5)
     seconds = time.perf_counter() - start
-    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", timed.stderr.read()).group(1))
     rows = customers * 10
     return {
         "rows": rows,
@@ -99,12 +124,20 @@ def peak_rss(tmp: Path, customers: int) -> dict:
     }
 
 
+def _rss_row(r: dict) -> str:
+    if r["peak_rss_gb"] is None:
+        return f"| {r['rows']:,} | **over {r['exceeded_gb']:.0f}** (stopped after {r['seconds_when_stopped']:.0f} s) | - | - |"
+    return f"| {r['rows']:,} | {r['peak_rss_gb']:.2f} | {r['seconds']:.0f} | {r['seconds_per_million']:.0f} |"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-train", action="store_true", help="keep the recorded training figures")
+    parser.add_argument("--train-json", help="training figures measured earlier (a line this script printed)")
     parser.add_argument(
         "--rss-sizes", type=int, nargs="*", default=list(RSS_SIZES), help="customers (x 10 periods)"
     )
+    parser.add_argument("--rss-cap-gb", type=float, default=8.0, help="stop a fit past this RSS")
     args = parser.parse_args()
     previous = Path(__file__).parent / "results" / "scale.json"
     with socket.socket() as probe:
@@ -115,7 +148,9 @@ def main() -> None:
     subprocess.run(head, check=True, capture_output=True)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            if args.skip_train:
+            if args.train_json:
+                train = json.loads(args.train_json)
+            elif args.skip_train:
                 train = {
                     k: json.loads(previous.read_text())[k]
                     for k in (
@@ -134,31 +169,33 @@ def main() -> None:
                     "train_speedup_ray": local_s / ray_s,
                     "identical_evaluation": local == remote,
                 }
+            print(json.dumps(train), flush=True)
             fit = fit_pair(Path(tmp), f"127.0.0.1:{port}")
+            print(json.dumps(fit), flush=True)
     finally:
         subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True)
     with tempfile.TemporaryDirectory() as tmp:
-        rss = [peak_rss(Path(tmp), n) for n in args.rss_sizes]
+        rss = [peak_rss(Path(tmp), n, args.rss_cap_gb) for n in args.rss_sizes]
     by_rows = {r["rows"]: r for r in rss}
     payload = {
         **train,
         **fit,
         "fit_peak_rss": rss,
+        # None with "exceeded_gb" in fit_peak_rss: the fit passed the cap and was stopped
         "fit_peak_rss_gb_10m": by_rows[10_000_000]["peak_rss_gb"] if 10_000_000 in by_rows else None,
         "evaluate_peak_rss_gb_10m": None,  # not measured
-        "fit_seconds_per_million": rss[-1]["seconds_per_million"] if rss else None,
+        "fit_seconds_per_million": next(
+            (r["seconds_per_million"] for r in reversed(rss) if r["peak_rss_gb"]), None
+        ),
     }
-    rss_rows = "\n".join(
-        f"| {r['rows']:,} | {r['peak_rss_gb']:.2f} | {r['seconds']:.0f} | {r['seconds_per_million']:.0f} |"
-        for r in rss
-    )
+    rss_rows = "\n".join(map(_rss_row, rss))
     md = f"""## Scale-out on Ray (issue 25): `benchmarks/bench_scale.py`
 
 4 PPO seeds x 1,000,000 steps (256 shoppers per step), trained one after the other in one process, then as 4 Ray tasks on a local head with 2 CPUs, in the same run: {train["train_seconds_local"]:.0f} s against {train["train_seconds_ray"]:.0f} s, a speed-up of **{train["train_speedup_ray"]:.2f}x** (floor 1.7x); evaluations identical: {train["identical_evaluation"]}.
 
 A 4-member ensemble `fit` of a {FIT_CUSTOMERS * FIT_PERIODS:,}-row generated log, in one process, then with `--ray` (each member a task) on the same head: {fit["fit_seconds_local"]:.0f} s against {fit["fit_seconds_ray"]:.0f} s, a speed-up of **{fit["fit_speedup_ray"]:.2f}x** (the whole command, with loading, support and behaviour models, which stay in one process); worlds byte-equal: {fit["identical_world"]}.
 
-Peak RSS of `fit` (one member, two epochs) as the log grows; the log is read whole (not streamed yet), so memory grows with it:
+Peak RSS of `fit` (one member, two epochs) as the log grows; the log is read whole (not streamed yet), so memory grows with it (floor at 10M rows: 4 GB; a fit past the cap is stopped there):
 
 | rows | peak RSS (GB) | seconds | seconds per million rows |
 |---:|---:|---:|---:|
