@@ -122,7 +122,10 @@ def plot_copy_ranking(rows: Sequence[dict[str, Any]], *, ax: Axes | None = None)
     ax.set_yticks(range(len(rows)), labels, fontsize=6)
     ax.invert_yaxis()
     ax.axvline(0, color="#999999", linewidth=0.8)
-    ax.set_xlabel("predicted profit per customer vs no contact (currency units, ensemble 95% range)")
+    ax.set_xlabel(
+        "predicted profit per customer vs no contact (currency units; 95% interval:\n"
+        "ensemble spread, distance to the logged copies, the log's correction)"
+    )
     ax.set_title("Top copies per profile", fontsize=9)
     return ax
 
