@@ -46,7 +46,7 @@ def test_generate_then_score_copies(fitted):
     assert library.height == json.loads(result.output)["copies"] > 0
     for row in library.iter_rows(named=True):
         assert Guardrails().check(row["text"], discount=row["discount"], channel=row["channel"]) == ()
-    scored = invoke(
+    score = (
         "copy",
         "score",
         "--world",
@@ -54,9 +54,8 @@ def test_generate_then_score_copies(fitted):
         "--library",
         out / "copies.parquet",
         "--json",
-        "--top",
-        "2",
     )
+    scored = invoke(*score, "--top", "2")
     assert scored.exit_code == 0, scored.output
     rows = json.loads(scored.output)
     assert {r["group"] for r in rows} == {"loyal", "deal_seeker", "email_fan", "mobile_first", "dormant"}
@@ -65,17 +64,8 @@ def test_generate_then_score_copies(fitted):
         assert not r["corrected"] and r["distance"] > 0  # generated copies were never logged
         assert r["written_for"] == r["group"]  # each profile ranks the copies written for it
     # with the history, each group's offer lift is corrected by its logged residuals
-    args = (
-        "--world",
-        fitted / "run" / "world",
-        "--library",
-        out / "copies.parquet",
-        "--json",
-        "--top",
-        "1000",
-    )
-    plain = json.loads(invoke("copy", "score", *args).output)
-    corrected = invoke("copy", "score", *args, "--logs", fitted / "data" / "log.parquet")
+    plain = json.loads(invoke(*score, "--top", "1000").output)
+    corrected = invoke(*score, "--top", "1000", "--logs", fitted / "data" / "log.parquet")
     assert corrected.exit_code == 0, corrected.output
     by_key = {(r["group"], r["copy_id"]): r for r in plain}
     for r in json.loads(corrected.output):
