@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import gymnasium as gym
 import numpy as np
 
 from campaign_sim.core.seeding import key_from
-from campaign_sim.envs.engine import INFO_KEYS
-from campaign_sim.envs.worlds import build_core
+from campaign_sim.envs.records import INFO_KEYS
+from campaign_sim.envs.worlds import EnvOverrides, build_core
 from campaign_sim.simulators.interface import World
 
 
@@ -55,20 +55,10 @@ class CampaignEnv(gym.Env):
         world: World | str | Path | None = None,
         *,
         world_seed: int = 0,
-        pessimism: float | None = None,
-        budget: float | None = None,
-        horizon: int | None = None,
-        pool_size: int | None = None,
+        **overrides: Unpack[EnvOverrides],
     ) -> None:
         self.core, self.observation_space, self.action_space = build_core(
-            world,
-            1,
-            world_seed=world_seed,
-            pessimism=pessimism,
-            budget=budget,
-            horizon=horizon,
-            pool_size=pool_size,
-            shared_budget=False,
+            world, 1, world_seed=world_seed, shared_budget=False, **overrides
         )
         self.observation_names = self.core.observation_names
         self._started = False

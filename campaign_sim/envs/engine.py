@@ -18,6 +18,17 @@ from campaign_sim.envs.budget import Budget
 from campaign_sim.envs.fused import pool_records, synthetic_restart, synthetic_step
 from campaign_sim.envs.kernels import resolve_actions, settle, start_slots, write_observations
 from campaign_sim.envs.observation import ObservationLayout
+from campaign_sim.envs.records import (
+    STATE_FIELDS,
+    Rules,
+    copy_state,
+    field,
+    info_of,
+    new_flags,
+    new_results,
+    new_slots,
+    state_of,
+)
 from campaign_sim.simulators.interface import (
     OUTCOME_STREAMS,
     RowFunctionWorld,
@@ -26,26 +37,7 @@ from campaign_sim.simulators.interface import (
     copy_rows,
     flat_action,
 )
-from campaign_sim.simulators.state import SINCE_CAP, ShopperState, contactable
-
-DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
-INFO_KEYS = (
-    "revenue",
-    "discount_cost",
-    "contact_cost",
-    "profit",
-    "expected_profit",
-    "penalty",
-    "disagreement",
-    "visit",
-    "conversion",
-    "unsubscribe",
-    "contacted",
-    "channel",
-    "discount",
-    "invalid_action",
-    "budget_clipped",
-)
+from campaign_sim.simulators.state import ShopperState, contactable
 
 
 @dataclass(frozen=True)
@@ -76,17 +68,32 @@ class CampaignEngine:
         self.world, self.n, self.settings = world, n, settings
         self.pool = world.shopper_pool(settings.pool_size, seed=settings.pool_seed)
         self.shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
-        self._shape = np.array(self.shape, dtype=np.int64)
         self.discounts = np.asarray(world.discounts, dtype=np.float64)
         self.costs = np.asarray(world.contact_cost, dtype=np.float64)
-        self.keys = np.zeros(n, dtype=np.uint64)
-        self.shopper = np.zeros(n, dtype=np.int64)
+        # one record per slot: episode key, seated shopper, scalar state (records.py); ``keys``,
+        # ``shopper`` and ``state`` are views of them
+        self.slots = new_slots(n)
+        self.flags = new_flags(n, self.shape[1], world.dynamics.contact_window)
+        self.keys, self.shopper = self.slots["key"], self.slots["shopper"]
+        self.state = state_of(self.slots, self.flags, self.shape[1])
         # per-slot copies of the shoppers in play, refreshed only when a slot starts anew
         self.seated = self.pool.seats(self.shopper)
         self.layout = ObservationLayout(tuple(self.pool.feature_names), tuple(world.channels))
         self.obs_dim = self.layout.dim
         self._all_rows = np.arange(n)
-        self.state = ShopperState.initial(np.zeros(n), self.shape[1], world.dynamics.contact_window)
+        self.rules = Rules(
+            n_discounts=self.shape[0],
+            n_channels=self.shape[1],
+            n_copies=self.shape[2],
+            max_contacts=int(world.dynamics.max_contacts),
+            margin=float(world.margin),
+            coupon_cap=float(settings.coupon_cap),
+            pessimism=float(settings.pessimism),
+            fatigue_decay=float(world.dynamics.fatigue_decay),
+            exposure_decay=float(world.dynamics.exposure_decay),
+            horizon=int(settings.horizon),
+            expected_reward=settings.reward == "expected",
+        )
         self.budget = Budget(n, settings.budget, shared=shared_budget, coupon_cap=settings.coupon_cap)
         # the one-pass step (fused.py): a world whose response is a row function, and without a
         # budget no row waits on another
@@ -122,15 +129,7 @@ class CampaignEngine:
 
     def _write_observations(self, out: np.ndarray, out_rows: np.ndarray, rows: np.ndarray) -> None:
         write_observations(
-            out,
-            out_rows,
-            rows,
-            self.seated.features,
-            *self.state.arrays(),
-            self.budget.share(),
-            SINCE_CAP,
-            self.world.dynamics.max_contacts,
-            self.settings.horizon,
+            out, out_rows, rows, self.seated.features, self.slots, self.flags, self.budget.share(), self.rules
         )
 
     # --- masks -------------------------------------------------------------------------------
@@ -150,21 +149,18 @@ class CampaignEngine:
     # --- episodes ----------------------------------------------------------------------------
     def start(self, rows: np.ndarray, keys: np.ndarray) -> None:
         """Begin new episodes in ``rows`` with episode ``keys``."""
-        rows, st, seated = np.asarray(rows, dtype=np.int64), self.state, self.seated
+        rows, seated, pool = np.asarray(rows, dtype=np.int64), self.seated, self.pool
         start_slots(
             rows,
             np.asarray(keys, dtype=np.uint64),
-            DRAW_PERIOD,
-            self.keys,
-            self.shopper,
-            self.pool.features,
-            self.pool.consent,
-            self.pool.since_purchase,
+            self.slots,
+            self.flags,
+            pool.features,
+            pool.consent,
+            pool.since_purchase,
             seated.features,
             seated.consent,
             seated.since_purchase,
-            *st.arrays(),
-            SINCE_CAP,
         )
         shoppers = self.shopper[rows]
         for name, values in seated.data.items():  # the world's own per-shopper arrays
@@ -184,10 +180,10 @@ class CampaignEngine:
             raise ValueError(
                 f"seat needs {self.n} shoppers, got a pool of {pool.size} and a state of {state.n}"
             )
-        self.pool, self.shopper = pool, np.arange(self.n)
-        self.seated = pool.seats(self.shopper)
+        self.pool, self.shopper[:] = pool, np.arange(self.n)
+        self.seated = pool.seats(np.arange(self.n))
         self.keys[:] = keys
-        self.state = state
+        copy_state(self.state, state)
         self.budget.seat(budget_used)
 
     def clear(self) -> None:
@@ -196,14 +192,15 @@ class CampaignEngine:
 
     def snapshot(self) -> tuple[np.ndarray, ...]:
         """Copies of everything a step changes (the dynamic state and the budget), for lookahead."""
-        return (
-            *(np.copy(v) for v in vars(self.state).values()),
-            *(np.copy(v) for v in self.budget.arrays()),
-        )
+        state = self.slots[list(STATE_FIELDS)].copy()
+        return (state, self.flags.copy(), *(np.copy(v) for v in self.budget.arrays()))
 
     def restore(self, saved: tuple[np.ndarray, ...]) -> None:
         """Go back to a ``snapshot`` (in place: compiled passes hold no copies, arrays stay put)."""
-        for target, values in zip((*vars(self.state).values(), *self.budget.arrays()), saved, strict=True):
+        state, flags, *budget = saved
+        for name in STATE_FIELDS:  # not the keys: lookahead policies swap those themselves
+            self.slots[name] = state[name]
+        for target, values in zip((self.flags, *self.budget.arrays()), (flags, *budget), strict=True):
             np.copyto(target, values)
 
     def restart(self, rows: np.ndarray) -> None:
@@ -235,91 +232,64 @@ class CampaignEngine:
         seated = self.seated
         synthetic_restart(
             np.asarray(rows, dtype=np.int64),
-            DRAW_PERIOD,
-            self.keys,
-            self.shopper,
             self._records,
             seated.features,
             seated.consent,
             seated.since_purchase,
             seated.data["terms"],
-            *self.state.arrays(),
-            SINCE_CAP,
-            self.world.dynamics.max_contacts,
-            self.settings.horizon,
+            self.slots,
+            self.flags,
+            self.rules,
             obs,
             last,
         )
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """Play one period for every slot; ``action`` is (n, 3) (discount, channel, copy) indices."""
-        s, st, dynamics = self.settings, self.state, self.world.dynamics
+        """Play one period for every slot; ``action`` is (n, 3) (discount, channel, copy) indices.
+        Returns reward, terminated, truncated and the info dict (INFO_KEYS), views of one
+        record per slot (records.py)."""
+        st, budget = self.state, self.budget
         action = np.asarray(action, dtype=np.int64).reshape(self.n, 3)
         u = uniforms(self.keys, st.period, OUTCOME_STREAMS + 1)
         # one compiled pass: clip to the spaces, a masked channel (agents that ignore masks) means
         # no contact, the flat action and the discount offered
-        left = self.budget.left_for_kernel()
         d, c, k, flat, discount, invalid = resolve_actions(
-            action,
-            self._shape,
-            self.consent,
-            st.unsubscribed,
-            st.recent_contacts,
-            dynamics.max_contacts,
-            self.costs,
-            left,
-            self.discounts,
+            action, self.flags, self.consent, self.rules, self.costs, budget.left_for_kernel(), self.discounts
         )
-        clipped = None
-        if self.budget.limited:
-            d, clipped = self.budget.afford(d, c, u[:, OUTCOME_STREAMS], self.costs, self.discounts)
+        results = new_results(self.n)
+        if budget.limited:
+            d, clipped = budget.afford(d, c, u[:, OUTCOME_STREAMS], self.costs, self.discounts)
             c = np.where(clipped < 0, 0, c)
             d = np.where(c > 0, d, 0)
             flat = flat_action(d, c, k, self.shape)
             discount = np.where(c > 0, self.discounts[d], 0.0)
+            results["budget_clipped"] = clipped != 0
         outcome, disagreement = self.world.step_outcomes(
             self.seated, self._all_rows, st, flat, u[:, :OUTCOME_STREAMS]
         )
-        reward, profit, expected_profit, discount_cost, contact_cost, penalty, terminated, truncated = settle(
-            c,
-            discount,
-            outcome.revenue,
-            outcome.expected_revenue,
-            outcome.conversion,
-            outcome.unsubscribe,
-            disagreement,
-            self.world.margin,
-            self.costs,
-            s.coupon_cap,
-            s.pessimism,
-            self.consent,
-            *st.arrays(),
-            dynamics.fatigue_decay,
-            dynamics.exposure_decay,
-            SINCE_CAP,
-            s.horizon,
-            s.reward == "expected",
+        written = {
+            "channel": c,
+            "contacted": c > 0,
+            "discount": discount,
+            "invalid_action": invalid,
+            "disagreement": disagreement,
+            **vars(outcome),
+        }
+        for name, values in written.items():
+            results[name] = values
+        settle(results, self.slots, self.flags, self.consent, self.rules, self.costs)
+        if budget.limited:
+            budget.spend(results["discount_cost"] + results["contact_cost"])
+        return self._returns(results)
+
+    @staticmethod
+    def _returns(results: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        return (
+            field(results, "reward"),
+            field(results, "terminated"),
+            field(results, "truncated"),
+            info_of(results),
         )
-        if self.budget.limited:
-            self.budget.spend(discount_cost + contact_cost)
-        values = (
-            outcome.revenue,
-            discount_cost,
-            contact_cost,
-            profit,
-            expected_profit,
-            penalty,
-            disagreement,
-            outcome.visit,
-            outcome.conversion,
-            outcome.unsubscribe,
-            c > 0,
-            c,
-            discount,
-            invalid,
-            np.zeros(self.n, dtype=bool) if clipped is None else clipped != 0,
-        )
-        return reward, terminated, truncated, dict(zip(INFO_KEYS, values, strict=True))
 
     def step_and_observe(
         self, action: np.ndarray
@@ -328,36 +298,20 @@ class CampaignEngine:
         In the synthetic world without a budget, one compiled pass does both (fused.py)."""
         if not self._fused:
             return (*self.step(action), self.observe())
-        s, st, dynamics = self.settings, self.state, self.world.dynamics
         obs = np.empty((self.n, self.obs_dim), dtype=np.float32)
-        rules = (
-            self.world.margin,
-            s.coupon_cap,
-            s.pessimism,
-            dynamics.fatigue_decay,
-            dynamics.exposure_decay,
-            SINCE_CAP,
-            s.horizon,
-            s.reward == "expected",
-        )
-        out = synthetic_step(
-            self.keys,
+        results = new_results(self.n)
+        synthetic_step(
             np.asarray(action, dtype=np.int64).reshape(self.n, 3),
-            self._shape,
             self.consent,
             self.costs,
             self.discounts,
-            dynamics.max_contacts,
             self.seated.data["terms"],
-            *self.world.kernel_constants,
+            self.world.kernel_constants,
             self.seated.features,
-            *st.arrays(),
-            rules,
+            self.slots,
+            self.flags,
+            self.rules,
             obs,
+            results,
         )
-        reward, terminated, truncated, *values = out
-        channel = values[-3]
-        values[6:6] = [np.zeros(self.n)]  # disagreement
-        values[10:10] = [channel > 0]  # contacted
-        values.append(np.zeros(self.n, dtype=bool))  # budget_clipped
-        return reward, terminated, truncated, dict(zip(INFO_KEYS, values, strict=True)), obs
+        return (*self._returns(results), obs)

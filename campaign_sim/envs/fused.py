@@ -27,140 +27,36 @@ RECORDS_AHEAD = 8  # rows a restart prefetches ahead: 4, 8 and 16 took 0.47x, 0.
 
 @numba.njit(cache=True, parallel=True)
 def synthetic_step(
-    keys,
-    action,
-    shape,
-    consent,
-    costs,
-    discounts,
-    max_contacts,
-    terms,
-    unsubscribe_base,
-    coefficients,
-    features,
-    fatigue,
-    exposure,
-    since_contact,
-    since_purchase,
-    unsubscribed,
-    recent,
-    period,
-    rules,
-    obs,
+    action, consent, costs, discounts, terms, constants, features, slots, flags, rules, obs, results
 ):  # pragma: no cover - compiled
-    """Play one period for every slot and write the observations after it into ``obs``.
-    ``rules`` = (margin, coupon cap, pessimism, fatigue decay, exposure decay, since cap,
-    horizon, expected reward). Returns reward, terminated, truncated, then the info arrays
-    revenue, discount cost, contact cost, profit, expected profit, penalty, visit, conversion,
-    unsubscribe, channel and discount offered, invalid action."""
-    margin, coupon_cap, pessimism, fatigue_decay, exposure_decay, since_cap, horizon, expected_reward = rules
-    n = action.shape[0]
-    reward = np.empty(n, dtype=np.float32)
-    revenue, discount_cost, contact_cost = np.empty(n), np.empty(n), np.empty(n)
-    profit, expected_profit, penalty, offered = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    visit, conversion = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-    unsubscribe, invalid = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-    terminated, truncated = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-    channel = np.empty(n, dtype=np.int64)
-    for i in numba.prange(n):  # rows are independent
-        base = row_base(keys[i], np.uint64(period[i]))
+    """Play one period for every slot: its ``results`` record gets the period's outcomes and
+    accounting, ``obs`` the observation after it. ``terms`` and ``constants`` are the synthetic
+    world's (``RowFunctionWorld``)."""
+    for i in numba.prange(action.shape[0]):  # rows are independent
+        slot, result = slots[i], results[i]
+        base = row_base(slot.key, np.uint64(slot.period))
         u0, u1 = pair_uniforms(base, 0)
         u2, u3 = pair_uniforms(base, 1)
         u4, _ = pair_uniforms(base, 2)
-        d, c, k, invalid[i] = resolve_row(
-            i, action, shape, consent, unsubscribed, recent, max_contacts, costs, np.inf
-        )
-        channel[i], offered[i] = c, discounts[d] if c > 0 else 0.0
+        d, c, k, invalid = resolve_row(i, action, flags, consent, rules, costs, np.inf)
+        offered = discounts[d] if c > 0 else 0.0
         n_unsubscribed = 0
-        for j in range(unsubscribed.shape[1]):
-            n_unsubscribed += unsubscribed[i, j]
-        visit[i], conversion[i], revenue[i], unsubscribe[i], expected_revenue = respond_row(
+        for j in range(rules.n_channels):
+            n_unsubscribed += flags[i, j]
+        visit, conversion, revenue, unsubscribe, expected_revenue = respond_row(
             terms[i],
-            c,
-            k,
-            offered[i],
-            fatigue[i],
-            exposure[i],
-            since_purchase[i],
-            n_unsubscribed,
-            unsubscribe_base,
-            coefficients,
-            u0,
-            u1,
-            u2,
-            u3,
-            u4,
+            (c, k, offered),
+            (slot.fatigue, slot.exposure, slot.since_purchase, n_unsubscribed),
+            constants,
+            (u0, u1, u2, u3, u4),
         )
-        (
-            reward[i],
-            profit[i],
-            expected_profit[i],
-            discount_cost[i],
-            contact_cost[i],
-            penalty[i],
-            terminated[i],
-            truncated[i],
-        ) = settle_row(
-            i,
-            c,
-            offered[i],
-            revenue[i],
-            expected_revenue,
-            conversion[i],
-            unsubscribe[i],
-            0.0,  # the true world has no model disagreement
-            margin,
-            costs,
-            coupon_cap,
-            pessimism,
-            consent,
-            fatigue,
-            exposure,
-            since_contact,
-            since_purchase,
-            unsubscribed,
-            recent,
-            period,
-            fatigue_decay,
-            exposure_decay,
-            since_cap,
-            horizon,
-            expected_reward,
-        )
-        observation_row(
-            obs,
-            i,
-            i,
-            features,
-            fatigue,
-            exposure,
-            since_contact,
-            since_purchase,
-            unsubscribed,
-            recent,
-            period,
-            1.0,  # no budget: all of it is always left
-            since_cap,
-            max_contacts,
-            horizon,
-        )
-    return (
-        reward,
-        terminated,
-        truncated,
-        revenue,
-        discount_cost,
-        contact_cost,
-        profit,
-        expected_profit,
-        penalty,
-        visit,
-        conversion,
-        unsubscribe,
-        channel,
-        offered,
-        invalid,
-    )
+        result.channel, result.discount, result.invalid_action = c, offered, invalid
+        result.contacted = c > 0
+        result.visit, result.conversion, result.unsubscribe = visit, conversion, unsubscribe
+        result.revenue, result.expected_revenue = revenue, expected_revenue
+        result.disagreement = 0.0  # the true world has no model disagreement
+        settle_row(i, result, slot, flags, consent, rules, costs)
+        observation_row(obs, i, i, features, slot, flags, 1.0, rules)  # no budget: all of it is left
 
 
 def pool_records(pool: ShopperPool) -> np.ndarray:
@@ -175,24 +71,14 @@ def pool_records(pool: ShopperPool) -> np.ndarray:
 @numba.njit(cache=True, parallel=True)
 def synthetic_restart(
     rows,
-    draw_period,
-    slot_keys,
-    shopper,
     records,
-    features,
-    consent,
+    seated_features,
+    seated_consent,
     seated_since_purchase,
     terms,
-    fatigue,
-    exposure,
-    since_contact,
-    since_purchase,
-    unsubscribed,
-    recent,
-    period,
-    since_cap,
-    max_contacts,
-    horizon,
+    slots,
+    flags,
+    rules,
     obs,
     last,
 ):  # pragma: no cover - compiled
@@ -202,55 +88,28 @@ def synthetic_restart(
     terminal one), copied while that row is being rewritten anyway; (0, D) skips it. Every
     shopper is drawn first, so the copies can prefetch the records ``RECORDS_AHEAD`` rows on
     (prefetch.py)."""
-    n_terms, n_features = terms.shape[1], features.shape[1]
+    n_terms, n_features = terms.shape[1], seated_features.shape[1]
     m = rows.shape[0]
     drawn = np.empty(m, dtype=np.int64)
     for r in numba.prange(m):  # rows are independent
-        i = rows[r]
-        key = next_key_row(slot_keys[i])
-        slot_keys[i] = key
-        drawn[r] = shopper[i] = draw_shopper(key, draw_period, records.shape[0])
+        slot = slots[rows[r]]
+        slot.key = next_key_row(slot.key)
+        slot.shopper = draw_shopper(slot.key, records.shape[0])
+        drawn[r] = slot.shopper
     for r in numba.prange(m):
         if r + RECORDS_AHEAD < m:
             prefetch_row(records, drawn[r + RECORDS_AHEAD])
-        i, s = rows[r], drawn[r]
+        i, s, slot = rows[r], drawn[r], slots[rows[r]]
         if last.shape[0] > 0:
             for j in range(obs.shape[1]):
                 last[r, j] = obs[i, j]
         for j in range(n_terms):
             terms[i, j] = records[s, j]
         for j in range(n_features):
-            features[i, j] = records[s, n_terms + j]
+            seated_features[i, j] = records[s, n_terms + j]
         last_purchase = records[s, n_terms + n_features]
-        for j in range(consent.shape[1]):
-            consent[i, j] = records[s, n_terms + n_features + 1 + j] != 0.0
+        for j in range(seated_consent.shape[1]):
+            seated_consent[i, j] = records[s, n_terms + n_features + 1 + j] != 0.0
         seated_since_purchase[i] = last_purchase
-        fresh_state_row(
-            i,
-            last_purchase,
-            fatigue,
-            exposure,
-            since_contact,
-            since_purchase,
-            unsubscribed,
-            recent,
-            period,
-            since_cap,
-        )
-        observation_row(
-            obs,
-            i,
-            i,
-            features,
-            fatigue,
-            exposure,
-            since_contact,
-            since_purchase,
-            unsubscribed,
-            recent,
-            period,
-            1.0,  # no budget: all of it is always left
-            since_cap,
-            max_contacts,
-            horizon,
-        )
+        fresh_state_row(i, slot, flags, last_purchase)
+        observation_row(obs, i, i, seated_features, slot, flags, 1.0, rules)  # no budget: all of it is left

@@ -1,16 +1,16 @@
 """Compiled (numba) passes of the environment step: resolve actions against the masks, settle
-the period, write observations.
+the period, write observations, start episodes.
 
 They do what ``simulators.state.advance`` and the observation layout of ``CampaignEngine`` say,
 one shopper at a time in a single loop (rows split across the cores; no row reads another),
-updating the state arrays in place (tests hold them equal to the numpy ``advance``). Each pass
-is a loop over a row function (``*_row``), so ``fused.py`` can run them, with a world's own
-row response, in one loop. Kept world-agnostic: the world's response happens between them.
+updating the slots in place (tests hold them equal to the numpy ``advance``). Each pass is a
+loop over a row function (``*_row``), so ``fused.py`` can run them, with a world's own row
+response, in one loop. Kept world-agnostic: the world's response happens between them.
 
-Arrays go in one by one, hence the long parameter lists: grouped in tuples, numba 0.68's
-parallel loops silently dropped some writes through them (a reset ``period`` stayed put; a
-results tuple came back unwritten; tests caught both). Tuples of scalars are safe (fused.py's
-``rules``).
+Per-slot state and results are record arrays (``slots``, ``results``), the per-channel
+unsubscribes and recent contacts one (n, C + W) array (``flags``), the scalars one ``Rules``
+tuple; ``records.py`` says why not tuples of arrays. Rows of 2-D arrays go to row functions as
+(array, row index), not slices: a slice is a view whose reference count both threads bump.
 """
 
 from __future__ import annotations
@@ -19,24 +19,29 @@ import numba
 import numpy as np
 
 from campaign_sim.core.seeding import pair_uniforms, row_base
+from campaign_sim.simulators.state import SINCE_CAP
+
+DRAW_PERIOD = np.uint64(2**40)  # the "period" at which a slot's shopper is drawn
 
 
 @numba.njit(cache=True, inline="always")
-def resolve_row(
-    i, action, shape, consent, unsubscribed, recent, max_contacts, costs, left
-):  # pragma: no cover - compiled
-    """Row ``i``'s (discount, channel, copy) indices clipped into the spaces, with the channel
-    dropped to 0 (no contact) if the mask forbids it: consent, unsubscribed, frequency cap, a
-    contact the budget ``left`` cannot pay. Returns them and whether the channel was masked."""
-    di = min(max(action[i, 0], 0), shape[0] - 1)
-    ci = min(max(action[i, 1], 0), shape[1] - 1)
-    ki = min(max(action[i, 2], 0), shape[2] - 1)
+def resolve_row(i, action, flags, consent, rules, costs, left):  # pragma: no cover - compiled
+    """Slot ``i``'s (discount, channel, copy) ``action`` clipped into the spaces, with the
+    channel dropped to 0 (no contact) if the mask forbids it: consent, unsubscribed, frequency
+    cap, a contact the budget ``left`` cannot pay. Returns them and whether the channel was
+    masked."""
+    di = min(max(action[i, 0], 0), rules.n_discounts - 1)
+    ci = min(max(action[i, 1], 0), rules.n_channels - 1)
+    ki = min(max(action[i, 2], 0), rules.n_copies - 1)
     contacts = 0
-    for j in range(recent.shape[1]):
-        contacts += recent[i, j]
+    for j in range(rules.n_channels, flags.shape[1]):
+        contacts += flags[i, j]
     # bitwise, not short-circuit: random actions made each of these branches a coin flip
     masked = (
-        (not consent[i, ci]) | unsubscribed[i, ci] | (contacts >= max_contacts) | (costs[ci] > left + 1e-12)
+        (not consent[i, ci])
+        | (flags[i, ci] != 0)
+        | (contacts >= rules.max_contacts)
+        | (costs[ci] > left + 1e-12)
     )
     invalid = (ci > 0) & masked
     ci = 0 if invalid else ci
@@ -45,359 +50,141 @@ def resolve_row(
 
 @numba.njit(cache=True, parallel=True)
 def resolve_actions(
-    action, shape, consent, unsubscribed, recent, max_contacts, costs, budget_left, discounts
+    action, flags, consent, rules, costs, budget_left, discounts
 ):  # pragma: no cover - compiled
     """``resolve_row`` for every row (``budget_left`` has one entry per row, or one for all).
     Returns discount, channel and copy indices, the flat action (0 for no contact), the
     discount offered and whether the channel was masked."""
-    n = action.shape[0]
+    n, n_channels, n_copies = action.shape[0], rules.n_channels, rules.n_copies
     d, c, k, flat = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
     offered, invalid = np.empty(n), np.zeros(n, dtype=np.bool_)
     shared = budget_left.shape[0] == 1
     for i in numba.prange(n):  # rows are independent
         left = budget_left[0] if shared else budget_left[i]
-        d[i], c[i], k[i], invalid[i] = resolve_row(
-            i, action, shape, consent, unsubscribed, recent, max_contacts, costs, left
-        )
-        flat[i] = (d[i] * shape[1] + c[i]) * shape[2] + k[i] if c[i] > 0 else 0
+        d[i], c[i], k[i], invalid[i] = resolve_row(i, action, flags, consent, rules, costs, left)
+        flat[i] = (d[i] * n_channels + c[i]) * n_copies + k[i] if c[i] > 0 else 0
         offered[i] = discounts[d[i]] if c[i] > 0 else 0.0
     return d, c, k, flat, offered, invalid
 
 
 @numba.njit(cache=True, inline="always")
-def settle_row(
-    i,
-    c,
-    discount,
-    revenue,
-    expected_revenue,
-    conversion,
-    unsubscribe,
-    disagreement,
-    margin,
-    costs,
-    coupon_cap,
-    pessimism,
-    consent,
-    fatigue,
-    exposure,
-    since_contact,
-    since_purchase,
-    unsubscribed,
-    recent,
-    period,
-    fatigue_decay,
-    exposure_decay,
-    since_cap,
-    horizon,
-    expected_reward,
-):  # pragma: no cover - compiled
-    """Row ``i``'s state transition (in place) and period accounting, given its channel ``c``,
-    discount and outcomes (scalars). Returns reward, profit, expected profit, discount cost,
+def settle_row(i, result, slot, flags, consent, rules, costs):  # pragma: no cover - compiled
+    """Slot ``i``'s state transition and period accounting, in place: ``result`` holds the
+    channel, discount and outcomes, and gets reward, profit, expected profit, discount and
     contact cost, penalty, terminated, truncated; the reward is the expected profit (revenue
-    replaced by its expectation) if ``expected_reward``."""
+    replaced by its expectation) if ``rules.expected_reward``."""
+    c, discount, revenue = result.channel, result.discount, result.revenue
     contacted = c > 0
-    discount_cost = discount * min(revenue, coupon_cap)
-    contact_cost = costs[c]
-    profit = revenue * margin - discount_cost - contact_cost
-    penalty = pessimism * disagreement
-    expected_profit = expected_revenue * (margin - discount) - contact_cost
-    reward = (expected_profit if expected_reward else profit) - penalty
-    if contacted and unsubscribe:
-        unsubscribed[i, c] = True
-    recent[i, period[i] % recent.shape[1]] = 1 if contacted else 0
-    fatigue[i] = fatigue_decay * fatigue[i] + (1.0 if contacted else 0.0)
-    exposure[i] = exposure_decay * exposure[i] + discount
-    since_contact[i] = 0.0 if contacted else min(since_contact[i] + 1.0, since_cap)
-    since_purchase[i] = 0.0 if conversion else min(since_purchase[i] + 1.0, since_cap)
-    period[i] += 1
+    result.discount_cost = discount * min(revenue, rules.coupon_cap)
+    result.contact_cost = costs[c]
+    result.profit = revenue * rules.margin - result.discount_cost - result.contact_cost
+    result.penalty = rules.pessimism * result.disagreement
+    result.expected_profit = result.expected_revenue * (rules.margin - discount) - result.contact_cost
+    earned = result.expected_profit if rules.expected_reward else result.profit
+    result.reward = np.float32(earned - result.penalty)
+    n_channels, window = rules.n_channels, flags.shape[1] - rules.n_channels
+    if contacted and result.unsubscribe != 0:
+        flags[i, c] = 1
+    flags[i, n_channels + slot.period % window] = 1 if contacted else 0
+    slot.fatigue = rules.fatigue_decay * slot.fatigue + (1.0 if contacted else 0.0)
+    slot.exposure = rules.exposure_decay * slot.exposure + discount
+    slot.since_contact = 0.0 if contacted else min(slot.since_contact + 1.0, SINCE_CAP)
+    slot.since_purchase = 0.0 if result.conversion != 0 else min(slot.since_purchase + 1.0, SINCE_CAP)
+    slot.period += 1
     consented = False
     reachable = False
-    for j in range(1, consent.shape[1]):
+    for j in range(1, n_channels):
         consented = consented or consent[i, j]
-        reachable = reachable or (consent[i, j] and not unsubscribed[i, j])
+        reachable = reachable or (consent[i, j] and flags[i, j] == 0)
     terminated = consented and not reachable
-    truncated = period[i] >= horizon and not terminated
-    return reward, profit, expected_profit, discount_cost, contact_cost, penalty, terminated, truncated
+    result.terminated = terminated
+    result.truncated = slot.period >= rules.horizon and not terminated
 
 
 @numba.njit(cache=True, parallel=True)
-def settle(
-    channel,
-    discount,
-    revenue,
-    expected_revenue,
-    conversion,
-    unsubscribe,
-    disagreement,
-    margin,
-    costs,
-    coupon_cap,
-    pessimism,
-    consent,
-    fatigue,
-    exposure,
-    since_contact,
-    since_purchase,
-    unsubscribed,
-    recent,
-    period,
-    fatigue_decay,
-    exposure_decay,
-    since_cap,
-    horizon,
-    expected_reward,
-):  # pragma: no cover - compiled
-    """``settle_row`` for every row: the period's per-slot arrays, in ``settle_row``'s order
-    (the reward as float32)."""
-    n = channel.shape[0]
-    reward = np.empty(n, dtype=np.float32)
-    profit, expected_profit, discount_cost = np.empty(n), np.empty(n), np.empty(n)
-    contact_cost, penalty = np.empty(n), np.empty(n)
-    terminated, truncated = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
-    for i in numba.prange(n):  # rows are independent
-        (
-            reward[i],
-            profit[i],
-            expected_profit[i],
-            discount_cost[i],
-            contact_cost[i],
-            penalty[i],
-            terminated[i],
-            truncated[i],
-        ) = settle_row(
-            i,
-            channel[i],
-            discount[i],
-            revenue[i],
-            expected_revenue[i],
-            conversion[i],
-            unsubscribe[i],
-            disagreement[i],
-            margin,
-            costs,
-            coupon_cap,
-            pessimism,
-            consent,
-            fatigue,
-            exposure,
-            since_contact,
-            since_purchase,
-            unsubscribed,
-            recent,
-            period,
-            fatigue_decay,
-            exposure_decay,
-            since_cap,
-            horizon,
-            expected_reward,
-        )
-    return reward, profit, expected_profit, discount_cost, contact_cost, penalty, terminated, truncated
+def settle(results, slots, flags, consent, rules, costs):  # pragma: no cover - compiled
+    """``settle_row`` for every row."""
+    for i in numba.prange(results.shape[0]):  # rows are independent
+        settle_row(i, results[i], slots[i], flags, consent, rules, costs)
 
 
 @numba.njit(cache=True, inline="always")
-def observation_row(
-    out,
-    o,
-    i,
-    features,
-    fatigue,
-    exposure,
-    since_contact,
-    since_purchase,
-    unsubscribed,
-    recent,
-    period,
-    budget_share,
-    since_cap,
-    max_contacts,
-    horizon,
-):  # pragma: no cover - compiled
+def observation_row(out, o, i, features, slot, flags, budget_share, rules):  # pragma: no cover - compiled
     """Row ``o`` of ``out`` becomes slot ``i``'s observation: its shopper features, then the
-    dynamic state, budget and time columns."""
-    n_features, n_channels, window = features.shape[1], unsubscribed.shape[1], recent.shape[1]
+    dynamic state, budget and time columns (``observation.ObservationLayout``)."""
+    n_features, n_channels = features.shape[1], rules.n_channels
     for j in range(n_features):
         out[o, j] = features[i, j]
     f = n_features
-    out[o, f] = fatigue[i]
-    out[o, f + 1] = exposure[i]
-    out[o, f + 2] = since_contact[i] / since_cap
-    out[o, f + 3] = since_purchase[i] / since_cap
+    out[o, f] = slot.fatigue
+    out[o, f + 1] = slot.exposure
+    out[o, f + 2] = slot.since_contact / SINCE_CAP
+    out[o, f + 3] = slot.since_purchase / SINCE_CAP
     for j in range(1, n_channels):
-        out[o, f + 3 + j] = 1.0 if unsubscribed[i, j] else 0.0
+        out[o, f + 3 + j] = 1.0 if flags[i, j] != 0 else 0.0
     contacts = 0
-    for j in range(window):
-        contacts += recent[i, j]
-    out[o, f + 3 + n_channels] = contacts / max(max_contacts, 1)
+    for j in range(n_channels, flags.shape[1]):
+        contacts += flags[i, j]
+    out[o, f + 3 + n_channels] = contacts / max(rules.max_contacts, 1)
     out[o, f + 4 + n_channels] = budget_share
-    out[o, f + 5 + n_channels] = period[i] / horizon
+    out[o, f + 5 + n_channels] = slot.period / rules.horizon
 
 
 @numba.njit(cache=True, parallel=True)
 def write_observations(
-    out,
-    out_rows,
-    rows,
-    features,
-    fatigue,
-    exposure,
-    since_contact,
-    since_purchase,
-    unsubscribed,
-    recent,
-    period,
-    budget_share,
-    since_cap,
-    max_contacts,
-    horizon,
+    out, out_rows, rows, features, slots, flags, budget_share, rules
 ):  # pragma: no cover - compiled
     """Row ``out_rows[r]`` of ``out`` becomes slot ``rows[r]``'s observation (one pass writes
     whole rows)."""
     for r in numba.prange(rows.shape[0]):  # rows are independent
         i = rows[r]
-        observation_row(
-            out,
-            out_rows[r],
-            i,
-            features,
-            fatigue,
-            exposure,
-            since_contact,
-            since_purchase,
-            unsubscribed,
-            recent,
-            period,
-            budget_share[i],
-            since_cap,
-            max_contacts,
-            horizon,
-        )
+        observation_row(out, out_rows[r], i, features, slots[i], flags, budget_share[i], rules)
 
 
 @numba.njit(cache=True, inline="always")
-def draw_shopper(key, draw_period, pool_size):  # pragma: no cover - compiled
-    """The pool row an episode with ``key`` seats: a uniform at ``draw_period``."""
-    draw, _ = pair_uniforms(row_base(key, draw_period), 0)
+def draw_shopper(key, pool_size):  # pragma: no cover - compiled
+    """The pool row an episode with ``key`` seats: a uniform at ``DRAW_PERIOD``."""
+    draw, _ = pair_uniforms(row_base(key, DRAW_PERIOD), 0)
     return min(np.int64(draw * pool_size), pool_size - 1)
 
 
 @numba.njit(cache=True, inline="always")
-def fresh_state_row(
-    i,
-    last_purchase,
-    fatigue,
-    exposure,
-    since_contact,
-    since_purchase,
-    unsubscribed,
-    recent,
-    period,
-    since_cap,
-):  # pragma: no cover - compiled
+def fresh_state_row(i, slot, flags, last_purchase):  # pragma: no cover - compiled
     """Slot ``i``'s dynamic state at the start of an episode; ``last_purchase`` is the seated
     shopper's periods since their last purchase."""
-    for j in range(unsubscribed.shape[1]):
-        unsubscribed[i, j] = False
-    for j in range(recent.shape[1]):
-        recent[i, j] = 0
-    fatigue[i] = exposure[i] = 0.0
-    since_contact[i] = since_cap
-    since_purchase[i] = min(last_purchase, since_cap)
-    period[i] = 0
-
-
-@numba.njit(cache=True, inline="always")
-def start_row(
-    i,
-    key,
-    draw_period,
-    slot_keys,
-    shopper,
-    pool_features,
-    pool_consent,
-    pool_since_purchase,
-    features,
-    consent,
-    seated_since_purchase,
-    fatigue,
-    exposure,
-    since_contact,
-    since_purchase,
-    unsubscribed,
-    recent,
-    period,
-    since_cap,
-):  # pragma: no cover - compiled
-    """Slot ``i`` begins an episode with ``key``: it draws its shopper from the pool, takes a
-    copy of the shopper's features and consent and starts from a fresh state. Returns the pool
-    row drawn."""
-    slot_keys[i] = key
-    s = draw_shopper(key, draw_period, pool_features.shape[0])
-    shopper[i] = s
-    # element loops, not slices: a slice is a view whose reference count both threads bump
-    for j in range(features.shape[1]):
-        features[i, j] = pool_features[s, j]
-    for j in range(consent.shape[1]):
-        consent[i, j] = pool_consent[s, j]
-    seated_since_purchase[i] = pool_since_purchase[s]
-    fresh_state_row(
-        i,
-        pool_since_purchase[s],
-        fatigue,
-        exposure,
-        since_contact,
-        since_purchase,
-        unsubscribed,
-        recent,
-        period,
-        since_cap,
-    )
-    return s
+    for j in range(flags.shape[1]):
+        flags[i, j] = 0
+    slot.fatigue = 0.0
+    slot.exposure = 0.0
+    slot.since_contact = SINCE_CAP
+    slot.since_purchase = min(last_purchase, SINCE_CAP)
+    slot.period = 0
 
 
 @numba.njit(cache=True, parallel=True)
 def start_slots(
     rows,
     keys,
-    draw_period,
-    slot_keys,
-    shopper,
+    slots,
+    flags,
     pool_features,
     pool_consent,
     pool_since_purchase,
-    features,
-    consent,
+    seated_features,
+    seated_consent,
     seated_since_purchase,
-    fatigue,
-    exposure,
-    since_contact,
-    since_purchase,
-    unsubscribed,
-    recent,
-    period,
-    since_cap,
 ):  # pragma: no cover - compiled
-    """``start_row`` for slots ``rows`` with ``keys``, in one pass (numpy's fancy indexing per
-    array cost more than the copies)."""
+    """Slots ``rows`` begin episodes with ``keys``: each draws its shopper from the pool, takes a
+    copy of the shopper's features, consent and periods since purchase and starts from a fresh
+    state, in one pass (numpy's fancy indexing per array cost more than the copies)."""
     for r in numba.prange(rows.shape[0]):  # rows are independent
-        start_row(
-            rows[r],
-            keys[r],
-            draw_period,
-            slot_keys,
-            shopper,
-            pool_features,
-            pool_consent,
-            pool_since_purchase,
-            features,
-            consent,
-            seated_since_purchase,
-            fatigue,
-            exposure,
-            since_contact,
-            since_purchase,
-            unsubscribed,
-            recent,
-            period,
-            since_cap,
-        )
+        i, slot = rows[r], slots[rows[r]]
+        slot.key = keys[r]
+        s = draw_shopper(keys[r], pool_features.shape[0])
+        slot.shopper = s
+        for j in range(pool_features.shape[1]):
+            seated_features[i, j] = pool_features[s, j]
+        for j in range(pool_consent.shape[1]):
+            seated_consent[i, j] = pool_consent[s, j]
+        seated_since_purchase[i] = pool_since_purchase[s]
+        fresh_state_row(i, slot, flags, pool_since_purchase[s])

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 from gymnasium.utils import seeding
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvStepReturn
 
 from campaign_sim.core.seeding import key_from
-from campaign_sim.envs.worlds import build_core
+from campaign_sim.envs.worlds import EnvOverrides, build_core
 from campaign_sim.simulators.interface import World
 
 
@@ -29,14 +29,10 @@ class CampaignVecEnv(VecEnv):
         world: World | str | Path | None = None,
         *,
         world_seed: int = 0,
-        pessimism: float | None = None,
-        budget: float | None = None,
-        horizon: int | None = None,
-        pool_size: int | None = None,
-        reward: str | None = None,
         shared_budget: bool = True,
         bootstrap_at_horizon: bool = True,
         seed: int | None = None,
+        **overrides: Unpack[EnvOverrides],
     ) -> None:
         """``bootstrap_at_horizon=False`` reports the horizon as the campaign's real end (no
         ``TimeLimit.truncated``), so learners do not add a value beyond the last period."""
@@ -44,12 +40,8 @@ class CampaignVecEnv(VecEnv):
             world,
             num_envs,
             world_seed=world_seed,
-            pessimism=pessimism,
-            budget=budget,
-            horizon=horizon,
-            pool_size=pool_size,
-            reward=reward,
             shared_budget=shared_budget,
+            **overrides,
         )
         self.bootstrap_at_horizon = bootstrap_at_horizon
         self.render_mode = None  # nothing to render; SB3 asks every env for it

@@ -9,7 +9,7 @@ the population (each shopper brings its own budget into one pool).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 from gymnasium.utils import seeding
@@ -17,8 +17,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from campaign_sim.core.seeding import key_from
-from campaign_sim.envs.engine import INFO_KEYS
-from campaign_sim.envs.worlds import build_core
+from campaign_sim.envs.records import INFO_KEYS
+from campaign_sim.envs.worlds import EnvOverrides, build_core
 from campaign_sim.simulators.interface import World
 
 
@@ -33,22 +33,11 @@ class VectorCampaignEnv(VectorEnv):
         world: World | str | Path | None = None,
         *,
         world_seed: int = 0,
-        pessimism: float | None = None,
-        budget: float | None = None,
-        horizon: int | None = None,
-        pool_size: int | None = None,
         shared_budget: bool = True,
-        **_: Any,
+        **overrides: Unpack[EnvOverrides],
     ) -> None:
         self.core, self.single_observation_space, self.single_action_space = build_core(
-            world,
-            num_envs,
-            world_seed=world_seed,
-            pessimism=pessimism,
-            budget=budget,
-            horizon=horizon,
-            pool_size=pool_size,
-            shared_budget=shared_budget,
+            world, num_envs, world_seed=world_seed, shared_budget=shared_budget, **overrides
         )
         self.num_envs = num_envs
         self.action_space = batch_space(self.single_action_space, num_envs)

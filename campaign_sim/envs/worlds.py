@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import numpy as np
 import polars as pl
@@ -96,30 +97,27 @@ def settings_from(
     return EnvSettings(**values)
 
 
+class EnvOverrides(TypedDict, total=False):
+    """What a front-end may set over the world's config; None (or absent) keeps the config's."""
+
+    pessimism: float | None  # default: the config's for fitted worlds, 0 for the synthetic one
+    budget: float | None
+    horizon: int | None
+    pool_size: int | None
+    reward: str | None  # "sampled" or "expected" (EnvSettings.reward)
+
+
 def build_core(
     world: World | str | Path | None,
     n: int,
     *,
     world_seed: int = 0,
-    pessimism: float | None = None,
-    budget: float | None = None,
-    horizon: int | None = None,
-    pool_size: int | None = None,
-    reward: str | None = None,
     shared_budget: bool,
+    **overrides: Unpack[EnvOverrides],
 ) -> tuple[CampaignEngine, spaces.Box, spaces.MultiDiscrete]:
     """The engine every front-end wraps, with the single-shopper observation and action spaces."""
     resolved, config, fitted = resolve_world(world, seed=world_seed)
-    settings = settings_from(
-        config,
-        fitted=fitted,
-        pessimism=pessimism,
-        budget=budget,
-        horizon=horizon,
-        pool_size=pool_size,
-        pool_seed=world_seed,
-        reward=reward,
-    )
+    settings = settings_from(config, fitted=fitted, pool_seed=world_seed, **overrides)
     core = CampaignEngine(resolved, n, settings, shared_budget=shared_budget)
     observation = spaces.Box(-10.0, 10.0, shape=(len(core.observation_names),), dtype=np.float32)
     return core, observation, spaces.MultiDiscrete(list(core.shape))

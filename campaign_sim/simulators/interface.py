@@ -116,7 +116,7 @@ class RowFunctionWorld(Protocol):
     ``step_outcomes``."""
 
     @property
-    def kernel_constants(self) -> tuple[np.ndarray, np.ndarray]: ...
+    def kernel_constants(self) -> np.ndarray: ...
 
 
 def respond_then_sample(

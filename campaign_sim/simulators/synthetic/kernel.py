@@ -39,21 +39,24 @@ def static_terms(truth: TruthParameters, pop: Population, copy_embeddings: np.nd
     return np.ascontiguousarray(np.column_stack([*columns, lift, copies]))
 
 
-def scalars(truth: TruthParameters) -> np.ndarray:
-    """The truth's scalar coefficients in the kernel's order."""
-    return np.array(
-        [
-            truth.fatigue_sensitivity,
-            truth.recency_decay,
-            truth.disengagement,
-            truth.deep_discount_threshold,
-            truth.deep_discount_boost,
-            truth.habituation,
-            truth.habituation_threshold,
-            truth.unsubscribe_fatigue,
-            VALUE_SIGMA,
-        ]
-    )
+def constants(truth: TruthParameters) -> np.ndarray:
+    """What the compiled response reads besides the shopper, in the kernel's order: the truth's
+    scalar coefficients (``N_COEFFICIENTS``), then the unsubscribe base rate of each channel."""
+    coefficients = [
+        truth.fatigue_sensitivity,
+        truth.recency_decay,
+        truth.disengagement,
+        truth.deep_discount_threshold,
+        truth.deep_discount_boost,
+        truth.habituation,
+        truth.habituation_threshold,
+        truth.unsubscribe_fatigue,
+        VALUE_SIGMA,
+    ]
+    return np.array([*coefficients, *truth.unsubscribe_base], dtype=np.float64)
+
+
+N_COEFFICIENTS = 9
 
 
 @numba.njit(cache=True, inline="always")
@@ -63,42 +66,25 @@ def _sigmoid(x):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, inline="always")
-def respond_row(
-    t,
-    c,
-    copy,
-    d,
-    fatigue,
-    exposure,
-    since_purchase,
-    n_unsubscribed,
-    unsubscribe_base,
-    coefficients,
-    u0,
-    u1,
-    u2,
-    u3,
-    u4,
-):  # pragma: no cover - compiled
+def respond_row(t, offer, state, constants, u):  # pragma: no cover - compiled
     """One shopper's true response and sampled outcomes. ``t`` is the shopper's row of static
-    terms, ``c`` / ``copy`` / ``d`` the channel, copy and discount offered, then the shopper's
-    dynamic state; ``u0``..``u4`` its uniforms of the OUTCOME_STREAMS. Returns visit, conversion, revenue,
-    unsubscribe and the expected revenue."""
+    terms; ``offer`` = (channel, copy, discount offered); ``state`` = (fatigue, discount
+    exposure, periods since purchase, channels unsubscribed); ``constants`` as ``constants()``
+    builds them; ``u`` the shopper's five uniforms of the OUTCOME_STREAMS. Returns visit,
+    conversion, revenue, unsubscribe and the expected revenue."""
+    c, copy, d = offer
+    fatigue, exposure, since_purchase, n_unsubscribed = state
+    u0, u1, u2, u3, u4 = u
     fatigue_k, recency, disengage, threshold, boost = (
-        coefficients[0],
-        coefficients[1],
-        coefficients[2],
-        coefficients[3],
-        coefficients[4],
+        constants[0],
+        constants[1],
+        constants[2],
+        constants[3],
+        constants[4],
     )
-    habituation, hab_threshold, unsub_fatigue, sigma = (
-        coefficients[5],
-        coefficients[6],
-        coefficients[7],
-        coefficients[8],
-    )
+    habituation, hab_threshold, unsub_fatigue, sigma = constants[5], constants[6], constants[7], constants[8]
     lift0 = 8
-    copy0 = lift0 + unsubscribe_base.shape[0]
+    copy0 = lift0 + constants.shape[0] - N_COEFFICIENTS
     contacted = c > 0
     logit = t[0] - recency * since_purchase - disengage * n_unsubscribed + t[2] * d
     if contacted:
@@ -117,24 +103,14 @@ def respond_row(
         revenue = round(math.exp(t[5] + sigma * normal), 2)
     unsubscribe = False
     if contacted:
-        unsubscribe = u4 < _sigmoid(unsubscribe_base[c] + unsub_fatigue * fatigue + t[6])
+        base = constants[N_COEFFICIENTS + c]
+        unsubscribe = u4 < _sigmoid(base + unsub_fatigue * fatigue + t[6])
     return visit, conversion, revenue, unsubscribe, p_visit * p_conversion * t[7]
 
 
 @numba.njit(cache=True, parallel=True)
 def respond_and_sample(
-    terms,
-    shopper,
-    fatigue,
-    exposure,
-    since_purchase,
-    unsubscribed,
-    action,
-    decode,
-    discounts,
-    unsubscribe_base,
-    coefficients,
-    u,
+    terms, shopper, fatigue, exposure, since_purchase, unsubscribed, action, decode, discounts, constants, u
 ):  # pragma: no cover - compiled
     """``respond_row`` for every row: row i is pool shopper ``shopper[i]``, whose static terms
     are row ``terms[shopper[i]]``; ``action`` holds flat actions, row ``a`` of ``decode`` their
@@ -154,19 +130,9 @@ def respond_and_sample(
             n_unsubscribed += unsubscribed[i, j]
         visit[i], conversion[i], revenue[i], unsubscribe[i], expected_revenue[i] = respond_row(
             terms[shopper[i]],
-            c,
-            decode[a, 2],
-            discounts[decode[a, 0]] if c > 0 else 0.0,
-            fatigue[i],
-            exposure[i],
-            since_purchase[i],
-            n_unsubscribed,
-            unsubscribe_base,
-            coefficients,
-            u[i, 0],
-            u[i, 1],
-            u[i, 2],
-            u[i, 3],
-            u[i, 4],
+            (c, decode[a, 2], discounts[decode[a, 0]] if c > 0 else 0.0),
+            (fatigue[i], exposure[i], since_purchase[i], n_unsubscribed),
+            constants,
+            (u[i, 0], u[i, 1], u[i, 2], u[i, 3], u[i, 4]),
         )
     return visit, conversion, revenue, unsubscribe, expected_revenue

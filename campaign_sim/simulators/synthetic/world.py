@@ -24,7 +24,7 @@ from campaign_sim.simulators.interface import (
     standardise,
 )
 from campaign_sim.simulators.state import Dynamics, ShopperState, advance, contactable
-from campaign_sim.simulators.synthetic.kernel import respond_and_sample, scalars, static_terms
+from campaign_sim.simulators.synthetic.kernel import constants, respond_and_sample, static_terms
 from campaign_sim.simulators.synthetic.population import CHANNELS, SEGMENTS, Population, sample_population
 from campaign_sim.simulators.synthetic.truth import (
     VALUE_SIGMA,
@@ -99,10 +99,9 @@ class SyntheticWorld:
         return d * c * k
 
     @functools.cached_property
-    def kernel_constants(self) -> tuple[np.ndarray, np.ndarray]:
-        """What the compiled response reads besides the shopper: unsubscribe base rates by
-        channel and the truth's scalar coefficients (``kernel.scalars``)."""
-        return np.asarray(self.truth.unsubscribe_base, dtype=np.float64), scalars(self.truth)
+    def kernel_constants(self) -> np.ndarray:
+        """What the compiled response reads besides the shopper (``kernel.constants``)."""
+        return constants(self.truth)
 
     def unflatten(self, flat: np.ndarray) -> np.ndarray:
         """(n,) flat indices -> (n, 3) (discount, channel, copy) indices (C order)."""
@@ -230,7 +229,7 @@ class SyntheticWorld:
             np.ascontiguousarray(action, dtype=np.int64),
             self.unflatten(np.arange(self.n_actions)),
             np.asarray(self.discounts, dtype=np.float64),
-            *self.kernel_constants,
+            self.kernel_constants,
             u,  # may be a column slice: the kernel reads it in place
         )
         return Outcomes(visit, conversion, revenue, unsubscribe, expected), np.zeros(action.shape[0])

@@ -5,8 +5,34 @@ from __future__ import annotations
 import numpy as np
 
 from campaign_sim.envs.kernels import resolve_actions, settle
+from campaign_sim.envs.records import Rules, copy_state, field, new_flags, new_results, new_slots, state_of
 from campaign_sim.simulators.interface import flat_action
-from campaign_sim.simulators.state import SINCE_CAP, Dynamics, ShopperState, advance, contactable
+from campaign_sim.simulators.state import Dynamics, ShopperState, advance, contactable
+
+
+def _rules(dynamics: Dynamics, shape: tuple[int, int, int], **rules) -> Rules:
+    return Rules(
+        *shape,
+        max_contacts=dynamics.max_contacts,
+        fatigue_decay=dynamics.fatigue_decay,
+        exposure_decay=dynamics.exposure_decay,
+        **{
+            "margin": 0.4,
+            "coupon_cap": 500.0,
+            "pessimism": 2.0,
+            "horizon": 12,
+            "expected_reward": False,
+            **rules,
+        },
+    )
+
+
+def _slots(state: ShopperState, n_channels: int) -> tuple[np.ndarray, np.ndarray, ShopperState]:
+    """Slot records and flags holding ``state``, and the state view of them."""
+    slots, flags = new_slots(state.n), new_flags(state.n, n_channels, state.recent_contacts.shape[1])
+    view = state_of(slots, flags, n_channels)
+    copy_state(view, state)
+    return slots, flags, view
 
 
 def test_settle_updates_state_like_advance():
@@ -34,38 +60,28 @@ def test_settle_updates_state_like_advance():
     consent = rng.random((n, channels)) < 0.7
     consent[:, 0] = True
     revenue = np.where(conversion, rng.lognormal(4.4, 0.8, n), 0.0)
-    arrays = [
-        state.fatigue.copy(),
-        state.discount_exposure.copy(),
-        state.since_contact.copy(),
-        state.since_purchase.copy(),
-        state.unsubscribed.copy(),
-        state.recent_contacts.copy(),
-        state.period.copy(),
-    ]
-    expected_revenue = rng.random(n) * 3
-    reward, profit, expected_profit, discount_cost, contact_cost, penalty, terminated, truncated = settle(
-        channel,
-        discount,
-        revenue,
-        expected_revenue,
-        conversion,
-        unsubscribe,
-        np.full(n, 0.5),
-        0.4,
-        np.array([0.0, 0.01, 0.05, 0.005]),
-        500.0,
-        2.0,
-        consent,
-        *arrays,
-        0.7,
-        0.9,
-        SINCE_CAP,
-        12,
-        False,
+    slots, flags, settled = _slots(state, channels)
+    results = new_results(n)
+    outcomes = {
+        "channel": channel,
+        "discount": discount,
+        "revenue": revenue,
+        "expected_revenue": rng.random(n) * 3,
+        "conversion": conversion,
+        "unsubscribe": unsubscribe,
+        "disagreement": np.full(n, 0.5),
+    }
+    for name, values in outcomes.items():
+        results[name] = values
+    costs = np.array([0.0, 0.01, 0.05, 0.005])
+    settle(results, slots, flags, consent, _rules(dynamics, (3, channels, 2)), costs)
+    reward, profit, expected_profit, contact_cost, terminated, truncated = (
+        field(results, name)
+        for name in ("reward", "profit", "expected_profit", "contact_cost", "terminated", "truncated")
     )
+    expected_revenue = outcomes["expected_revenue"]
     for got, want in zip(
-        arrays,
+        vars(settled).values(),
         (
             expected.fatigue,
             expected.discount_exposure,
@@ -98,8 +114,9 @@ def test_resolve_actions_applies_the_channel_mask_like_contactable():
     costs, discounts = np.array([0.0, 0.01, 0.05, 0.005]), np.array([0.0, 0.1, 0.2, 0.3])
     action = rng.integers(-1, 5, size=(n, 3))  # some outside the spaces: clipped
     left = rng.choice([0.0, 0.02, 1.0], n)  # per-slot budgets: sms unaffordable below 0.05
+    _, flags, _ = _slots(state, shape[1])
     d, c, k, flat, offered, invalid = resolve_actions(
-        action, np.array(shape), consent, state.unsubscribed, state.recent_contacts, 2, costs, left, discounts
+        action, flags, consent, _rules(dynamics, shape), costs, left, discounts
     )
     clipped = np.clip(action, 0, np.array(shape) - 1)
     allowed = contactable(state, consent, dynamics) & (costs[None, :] <= left[:, None] + 1e-12)
