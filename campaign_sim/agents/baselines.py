@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from campaign_sim.agents.policy import flat_masks, greedy, masked_normalise
+from campaign_sim.agents.policy import SimulatorView, flat_masks, greedy, masked_normalise
 from campaign_sim.core.rules_config import RuleSpec
-from campaign_sim.envs.engine import CampaignEngine
 from campaign_sim.simulators.interface import World, WorldResponse
 from campaign_sim.simulators.synthetic.logging_policy import business_as_usual
 from campaign_sim.simulators.synthetic.population import Population
@@ -48,12 +47,12 @@ class NoContactPolicy:
 class _CorePolicy:
     """A policy that reads the simulator it acts in (see ``policy.attach``)."""
 
-    core: CampaignEngine | None = None
+    core: SimulatorView | None = None
 
-    def attach(self, core: CampaignEngine) -> None:
+    def attach(self, core: SimulatorView) -> None:
         self.core = core
 
-    def _core(self) -> CampaignEngine:
+    def _core(self) -> SimulatorView:
         if self.core is None:
             raise RuntimeError(f"policy {self.name!r} needs attach(core) before it can act")
         return self.core
@@ -93,7 +92,8 @@ class BusinessAsUsual(_CorePolicy):
 
     def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
         core = self._core()
-        fields = {name: core.pool.data[name][core.shopper] for name in Population.__dataclass_fields__}
+        data = core.shopper_data()
+        fields = {name: data[name] for name in Population.__dataclass_fields__}
         allowed = flat_masks(masks, self.world.shape)
         return masked_normalise(self.rule(Population(**fields), core.state, allowed), allowed)
 
@@ -109,7 +109,7 @@ class MyopicPolicy(_CorePolicy):
     def expected_profits(self, allowed: np.ndarray) -> np.ndarray:
         """(n, n_actions) expected profit of each action allowed for some row (-inf elsewhere)."""
         core = self._core()
-        shoppers = core.pool.rows(core.shopper)
+        shoppers = core.shopper_data()
         n = allowed.shape[0]
         values = np.full(allowed.shape, -np.inf)
         for flat in np.flatnonzero(allowed.any(axis=0)):

@@ -7,8 +7,9 @@ flat action 0: with channel "none" the discount and copy mean nothing, so the ot
 reports only ever see ``action_probs``, so SB3 agents and baselines are treated alike.
 
 Policies that decide from the simulator's own state (business-as-usual on the true shopper,
-myopic greedy under a world, the oracle) also implement ``attach(core)``: evaluation calls it
-with the ``CampaignEngine`` they act in before the first decision.
+myopic greedy under a world, the SPIBB policies) also implement ``attach(view)``: evaluation
+calls it with the ``CampaignEngine`` they act in before the first decision, and they read it
+only through ``SimulatorView``. The rollout oracle, which simulates ahead, takes the engine.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from campaign_sim.envs.engine import CampaignEngine
+from campaign_sim.simulators.state import ShopperState
 
 
 @runtime_checkable
@@ -26,6 +28,23 @@ class Policy(Protocol):
 
     def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
         """(n, n_actions) probabilities, zero outside ``flat_masks(masks)``."""
+        ...
+
+
+class SimulatorView(Protocol):
+    """What a policy that reads the simulator may see of the shoppers it decides for (the
+    ``CampaignEngine`` is one)."""
+
+    n: int  # shoppers deciding together
+    shape: tuple[int, int, int]  # discounts, channels, copies
+
+    @property
+    def state(self) -> ShopperState:
+        """Their dynamic state now (read-only by convention)."""
+        ...
+
+    def shopper_data(self) -> dict[str, np.ndarray]:
+        """The world's per-shopper data of the shoppers seated now (one row each)."""
         ...
 
 

@@ -40,7 +40,7 @@ class BehaviourPolicy(_CorePolicy):
 
     def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
         core = self._core()
-        x = core.pool.rows(core.shopper)["x"]
+        x = core.shopper_data()["x"]
         return self.probs_at(x, self.world.raw_state(core.state), flat_masks(masks, self.shape))
 
     def probs_at(self, x: np.ndarray, raw: dict[str, np.ndarray], allowed: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ class SpibbPolicy(_CorePolicy):
 
     def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
         core = self._core()
-        x = core.pool.rows(core.shopper)["x"]
+        x = core.shopper_data()["x"]
         allowed = flat_masks(masks, self.shape)
         return self.probs_at(x, self.world.raw_state(core.state), allowed)
 
@@ -92,7 +92,7 @@ class MixturePolicy(_CorePolicy):
 
     def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
         core = self._core()
-        x = core.pool.rows(core.shopper)["x"]
+        x = core.shopper_data()["x"]
         return self.probs_at(x, self.world.raw_state(core.state), flat_masks(masks, self.shape))
 
     def probs_at(self, x: np.ndarray, raw: dict[str, np.ndarray], allowed: np.ndarray) -> np.ndarray:

@@ -261,7 +261,7 @@ def train(
     with agent_progress(quiet=quiet or json or ray is not None) as bar:
         result = run_train(request, progress=bar)
     if json:
-        print_json({"run": str(result.run_dir), **result.evaluation})
+        print_json({"run": str(result.run_dir), **result.evaluation.to_json()})
     elif not quiet:
         for line in result.lines:
             out_console.print(line, markup=False, soft_wrap=True)

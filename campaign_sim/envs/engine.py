@@ -101,6 +101,10 @@ class CampaignEngine:
         self._records: np.ndarray | None = None  # fused restarts: pool_records of ``_records_of``
         self._records_of: ShopperPool | None = None
 
+    def shopper_data(self) -> dict[str, np.ndarray]:
+        """The world's per-shopper data (pool rows) of the shoppers seated now."""
+        return self.pool.rows(self.shopper)
+
     @property
     def consent(self) -> np.ndarray:
         """(n, C) consent of the shopper in each slot."""
@@ -256,18 +260,18 @@ class CampaignEngine:
         d, c, k, flat, discount, invalid = resolve_actions(
             action, self.flags, self.consent, self.rules, self.costs, budget.left_for_kernel(), self.discounts
         )
-        results = new_results(self.n)
+        results, clipped = new_results(self.n), None
         if budget.limited:
             d, clipped = budget.afford(d, c, u[:, OUTCOME_STREAMS], self.costs, self.discounts)
             c = np.where(clipped < 0, 0, c)
             d = np.where(c > 0, d, 0)
             flat = flat_action(d, c, k, self.shape)
             discount = np.where(c > 0, self.discounts[d], 0.0)
-            results["budget_clipped"] = clipped != 0
         outcome, disagreement = self.world.step_outcomes(
             self.seated, self._all_rows, st, flat, u[:, :OUTCOME_STREAMS]
         )
         written = {
+            "budget_clipped": False if clipped is None else clipped != 0,
             "channel": c,
             "contacted": c > 0,
             "discount": discount,

@@ -55,6 +55,7 @@ def synthetic_step(
         result.visit, result.conversion, result.unsubscribe = visit, conversion, unsubscribe
         result.revenue, result.expected_revenue = revenue, expected_revenue
         result.disagreement = 0.0  # the true world has no model disagreement
+        result.budget_clipped = False  # nor a budget (fused steps are unbudgeted)
         settle_row(i, result, slot, flags, consent, rules, costs)
         observation_row(obs, i, i, features, slot, flags, 1.0, rules)  # no budget: all of it is left
 

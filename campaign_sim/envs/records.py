@@ -116,7 +116,8 @@ INFO_KEYS = (
 
 
 def new_results(n: int) -> np.ndarray:
-    return np.zeros(n, dtype=RESULT_DTYPE)
+    """Unwritten results: every step pass writes every field (zeroing them cost ~5% of a step)."""
+    return np.empty(n, dtype=RESULT_DTYPE)
 
 
 def field(results: np.ndarray, name: str) -> np.ndarray:

@@ -36,6 +36,7 @@ from campaign_sim.ope.intervals import DEFAULT_METHOD, interval, paired_differen
 from campaign_sim.ope.propensity import estimate_propensities
 from campaign_sim.ope.sequential import PDIS, WPDIS, LoggedEpisodes, SeqDR, diagnose_episodes, logged_return
 from campaign_sim.simulators.fitted.world import FittedWorld
+from campaign_sim.workflows.evaluation import EVALUATION_FILE, Evaluation
 
 
 def offpolicy_evaluate(
@@ -189,12 +190,11 @@ def run_offpolicy(
 
 def _simulated(run: RunDir, name: str) -> dict[str, Any]:
     """The policy's simulated expected profit per shopper in each world it was evaluated in."""
-    path = run.evaluations / "train_evaluation.json"
+    path = run.evaluations / EVALUATION_FILE
     if not path.exists():
         return {}
-    evaluation = read_json(path)
     return {
-        where: table["policies"][name]["expected_profit"]
-        for where, table in evaluation.get("evaluated_in", {}).items()
-        if name in table["policies"]
+        where: table.policies[name]["expected_profit"].to_json()
+        for where, table in Evaluation.load(path).evaluated_in.items()
+        if name in table.policies
     }

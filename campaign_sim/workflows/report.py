@@ -27,6 +27,7 @@ from campaign_sim.envs.worlds import settings_from
 from campaign_sim.ope.gate import MIN_GAIN
 from campaign_sim.reports.render import render_report
 from campaign_sim.simulators.fitted.world import FittedWorld
+from campaign_sim.workflows.evaluation import EVALUATION_FILE, ZERO, Evaluation, PolicyResult
 from campaign_sim.workflows.offpolicy import offpolicy_evaluate
 from campaign_sim.workflows.pilot import PilotSettings
 from campaign_sim.workflows.strategy import rebuild_policy, strategy_mix
@@ -62,26 +63,23 @@ def check_agents(run: RunDir) -> None:
 
 
 def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
-    path = run.evaluations / "train_evaluation.json"
+    path = run.evaluations / EVALUATION_FILE
     if not path.exists():
         raise InputError(f"{run.root}: no {path.name} (run `campaign-sim train --out {run.root}` first)")
-    evaluation = read_json(path)
+    evaluation = Evaluation.load(path)
     check_agents(run)
-    where = "true_world" if "true_world" in evaluation["evaluated_in"] else "world"
-    table = evaluation["evaluated_in"][where]
-    reference = table["reference"]
+    where, table = evaluation.shown
+    reference = table.reference
     if reference is None:
         raise InputError(f"{path}: no business-as-usual or rule baseline was evaluated to compare against")
     # chosen by what a user can know (the world it was trained in); the true world, when there is
     # one, only validates the choice
-    trained = evaluation["evaluated_in"]["world"]
-    recommended = _recommend(trained["policies"], trained["reference"] or reference)
-    rec, base = table["policies"][recommended], table["policies"][reference]
+    trained = evaluation.evaluated_in["world"]
+    recommended = _recommend(trained.policies, trained.reference or reference)
+    rec, base = table.policies[recommended], table.policies[reference]
     world = FittedWorld.load(run.world) if (run.world / "world.json").exists() else None
     population = (
-        world.population.height
-        if world is not None and world.population is not None
-        else evaluation["shoppers"]
+        world.population.height if world is not None and world.population is not None else evaluation.shoppers
     )
     config = run.load_config()
     strategy = strategy_mix(run, evaluation, recommended, reference, world, seed=seed)
@@ -110,10 +108,10 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
         "baseline": reference,
         "evaluated_where": "in the true synthetic world"
         if where == "true_world"
-        else f"in {evaluation['trained_in']}",
+        else f"in {evaluation.trained_in}",
         "horizon": config.constraints.horizon,
-        "shoppers": evaluation["shoppers"],
-        "seeds": evaluation["seeds"],
+        "shoppers": evaluation.shoppers,
+        "seeds": evaluation.seeds,
         "verdict": _safety_verdict(safety, verdict) if safety else verdict,
         "safety": safety,
         "headline": _headline(rec, base, population),
@@ -139,7 +137,7 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
     }
 
 
-def _recommend(policies: dict[str, Any], reference: str) -> str:
+def _recommend(policies: dict[str, PolicyResult], reference: str) -> str:
     """The best deployable policy by expected profit (agents, bandits, rules; never an oracle)."""
     candidates = {
         n: r
@@ -148,30 +146,29 @@ def _recommend(policies: dict[str, Any], reference: str) -> str:
     }
     if not candidates:
         raise InputError("no candidate policy besides the baseline was evaluated: nothing to recommend")
-    return max(candidates, key=lambda n: candidates[n]["expected_profit"]["mean"])
+    return max(candidates, key=lambda n: candidates[n]["expected_profit"].mean)
 
 
-def _verdict(
-    evaluation: dict[str, Any], recommended: str, offpolicy: dict[str, Any] | None
-) -> dict[str, Any]:
+def _verdict(evaluation: Evaluation, recommended: str, offpolicy: dict[str, Any] | None) -> dict[str, Any]:
     """GO when the paired 95% interval of (recommended - baseline) is above zero in every
     world it was evaluated in (the fitted world under its pessimism penalty, and the true
     world when the history was generated from one) AND the off-policy launch gate on the
     logged history passes (difference above zero, enough effective campaigns)."""
     reasons, go = [], True
     compared = False
-    for place, table in evaluation["evaluated_in"].items():
+    for place, table in evaluation.evaluated_in.items():
         label = "the true world" if place == "true_world" else "the world it was trained in"
-        diff = table["policies"].get(recommended, {}).get("expected_profit_vs_reference")
+        row = table.policies.get(recommended)
+        diff = row.vs_reference if row is not None else None
         if diff is None:
             reasons.append(f"in {label}: {recommended} was not compared with a baseline there")
             continue
-        above = diff["low"] > MIN_GAIN
+        above = diff.low > MIN_GAIN
         go &= above
         compared = True
         reasons.append(
-            f"in {label}: recommended - {table['reference']} = {_signed(diff['mean'])} "
-            f"[{_signed(diff['low'])}, {_signed(diff['high'])}] per customer, lower bound "
+            f"in {label}: recommended - {table.reference} = {_signed(diff.mean)} "
+            f"[{_signed(diff.low)}, {_signed(diff.high)}] per customer, lower bound "
             f"{'above' if above else 'not above'} zero"
         )
     go &= compared
@@ -264,12 +261,12 @@ def _offpolicy(
     return offpolicy_evaluate(policies, log, world, settings, seed=seed, model_free=costly)
 
 
-def _policy_rows(evaluation: dict[str, Any], offpolicy: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _policy_rows(evaluation: Evaluation, offpolicy: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Simulated values per world, then the off-policy estimates (the gate's estimator)."""
     rows = [
-        {"policy": name, "where": WHERE_LABELS[place], **row["expected_profit"]}
-        for place, t in evaluation["evaluated_in"].items()
-        for name, row in sorted(t["policies"].items(), key=lambda kv: -kv[1]["expected_profit"]["mean"])
+        {"policy": name, "where": WHERE_LABELS[place], **row["expected_profit"].to_json()}
+        for place, t in evaluation.evaluated_in.items()
+        for name, row in sorted(t.policies.items(), key=lambda kv: -kv[1]["expected_profit"].mean)
     ]
     if offpolicy is None:
         return rows
@@ -336,24 +333,24 @@ def _domain(config, world: FittedWorld | None) -> dict[str, Any]:
     }
 
 
-def _headline(rec: dict[str, Any], base: dict[str, Any], population: int) -> dict[str, Any]:
-    spend = rec["discount_cost"]["mean"] + rec["contact_cost"]["mean"]
-    diff = rec.get("expected_profit_vs_reference") or {"mean": 0.0, "low": 0.0, "high": 0.0}
+def _headline(rec: PolicyResult, base: PolicyResult, population: int) -> dict[str, Any]:
+    spend = rec["discount_cost"].mean + rec["contact_cost"].mean
+    diff = rec.vs_reference or ZERO
     return {
-        "profit": rec["expected_profit"],
-        "baseline_profit": base["expected_profit"],
-        "difference": diff,
+        "profit": rec["expected_profit"].to_json(),
+        "baseline_profit": base["expected_profit"].to_json(),
+        "difference": diff.to_json(),
         "population": population,
-        "total_profit": rec["expected_profit"]["mean"] * population,
-        "baseline_total": base["expected_profit"]["mean"] * population,
-        "total_difference": diff["mean"] * population,
-        "discount_cost": rec["discount_cost"]["mean"],
-        "baseline_discount_cost": base["discount_cost"]["mean"],
-        "contact_cost": rec["contact_cost"]["mean"],
-        "baseline_contact_cost": base["contact_cost"]["mean"],
-        "roi": rec["expected_profit"]["mean"] / spend if spend > 0 else 0.0,
-        "unsubscribes": rec["unsubscribes"]["mean"],
-        "baseline_unsubscribes": base["unsubscribes"]["mean"],
+        "total_profit": rec["expected_profit"].mean * population,
+        "baseline_total": base["expected_profit"].mean * population,
+        "total_difference": diff.mean * population,
+        "discount_cost": rec["discount_cost"].mean,
+        "baseline_discount_cost": base["discount_cost"].mean,
+        "contact_cost": rec["contact_cost"].mean,
+        "baseline_contact_cost": base["contact_cost"].mean,
+        "roi": rec["expected_profit"].mean / spend if spend > 0 else 0.0,
+        "unsubscribes": rec["unsubscribes"].mean,
+        "baseline_unsubscribes": base["unsubscribes"].mean,
     }
 
 

@@ -18,6 +18,7 @@ from campaign_sim.data import schema as S
 from campaign_sim.envs.worlds import ObservedThrough, resolve_world
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.population import SEGMENTS
+from campaign_sim.workflows.evaluation import Evaluation
 from campaign_sim.workflows.train import baselines, true_world_of
 
 STRATEGY_SHOPPERS = 4_000
@@ -37,13 +38,13 @@ def rebuild_policy(run: RunDir, name: str, where, config, fitted: FittedWorld | 
 
 
 def strategy_mix(
-    run: RunDir, evaluation, recommended: str, reference: str, world, *, seed: int
+    run: RunDir, evaluation: Evaluation, recommended: str, reference: str, world, *, seed: int
 ) -> dict[str, Any]:
     """Replay both policies on the same shoppers; record actions by profile and spend by period."""
     config = run.load_config()
     truth = true_world_of(world) if world is not None else None
     if world is None:  # trained in the built-in synthetic world, as `train` resolves it
-        where = resolve_world(None, seed=evaluation.get("world_seed", 0))[0]
+        where = resolve_world(None, seed=evaluation.world_seed)[0]
     else:
         where = ObservedThrough(truth, world) if truth is not None else world
     core = make_core(where, STRATEGY_SHOPPERS, world_seed=seed, pessimism=0.0)

@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -42,6 +41,13 @@ from campaign_sim.envs.worlds import ObservedThrough, resolve_world
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.generate import PARAMETERS_FILE
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
+from campaign_sim.workflows.evaluation import (
+    EVALUATION_FILE,
+    Evaluation,
+    EvaluationTable,
+    Interval,
+    PolicyResult,
+)
 
 BASELINE_BAU = "business-as-usual"
 NO_CONTACT_POLICY = "contact-nobody"
@@ -79,7 +85,7 @@ class TrainRequest:
 @dataclass(frozen=True)
 class TrainResult:
     run_dir: Path
-    evaluation: dict[str, Any]
+    evaluation: Evaluation
     lines: tuple[str, ...]
 
 
@@ -132,14 +138,7 @@ def _train(request: TrainRequest, progress: Callable[[str], Progress] | None) ->
         ]
     for (settings, _), model in zip(jobs, models, strict=True):
         agents.setdefault(settings.algo, []).append(SB3Policy(model, name=settings.algo, shape=shape))
-    evaluation: dict[str, Any] = {
-        "trained_in": request.world,
-        "world_seed": request.seed,  # the built-in synthetic world is created with it
-        "fitted": fitted,
-        "shoppers": request.eval_shoppers,
-        "seeds": request.seeds,
-        "timesteps": request.timesteps,
-    }
+    tables: dict[str, EvaluationTable] = {}
     frames = []
     worlds = [("world", world)]
     truth = true_world_of(world) if fitted else None
@@ -151,10 +150,19 @@ def _train(request: TrainRequest, progress: Callable[[str], Progress] | None) ->
         if request.baselines:
             policies.update(baselines(where, config, world if fitted else None))
         table, frame = evaluate_all(policies, where, request, pessimism=None if label == "world" else 0.0)
-        evaluation.setdefault("evaluated_in", {})[label] = table
+        tables[label] = table
         frames.append(frame.with_columns(pl.lit(label).alias("evaluated_in")))
+    evaluation = Evaluation(
+        trained_in=request.world,
+        world_seed=request.seed,
+        fitted=fitted,
+        shoppers=request.eval_shoppers,
+        seeds=request.seeds,
+        timesteps=request.timesteps,
+        evaluated_in=tables,
+    )
     run.evaluations.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(run.evaluations / "train_evaluation.json", dumps_json(evaluation))
+    write_text_atomic(run.evaluations / EVALUATION_FILE, dumps_json(evaluation.to_json()))
     with atomic_path(run.evaluations / "train_episodes.parquet") as tmp:
         pl.concat(frames).write_parquet(tmp)
     return TrainResult(run.root, evaluation, tuple(summary_lines(evaluation)))
@@ -207,7 +215,7 @@ def bandits(world, seed: int) -> dict[str, list[Policy]]:
 
 def evaluate_all(
     policies: dict[str, list[Policy]], world, request: TrainRequest, *, pessimism: float | None
-) -> tuple[dict[str, Any], pl.DataFrame]:
+) -> tuple[EvaluationTable, pl.DataFrame]:
     """Each policy (one entry per seed) on ``request.eval_shoppers`` shoppers per seed; paired
     differences against business-as-usual (or the first rule) on the same shoppers."""
     core = make_core(world, request.eval_shoppers, world_seed=request.seed, pessimism=pessimism)
@@ -220,14 +228,15 @@ def evaluate_all(
     rules = [n for n in runs if n.startswith("rule:")]
     order = [BASELINE_BAU, *rules, LOGGED_POLICY, NO_CONTACT_POLICY]
     reference = next((n for n in order if n in runs), None)
-    table: dict[str, Any] = {"reference": reference, "policies": {}}
+    results: dict[str, PolicyResult] = {}
     for name, episodes in runs.items():
-        row = {m: _ci(across_seeds([getattr(e, m) for e in episodes])) for m in METRICS}
+        metrics = {m: Interval.of(across_seeds([getattr(e, m) for e in episodes])) for m in METRICS}
+        diff = None
         if reference is not None and name != reference:
             base = runs[reference][0]
-            diffs = [e.expected_profit - base.expected_profit for e in episodes]
-            row["expected_profit_vs_reference"] = _ci(across_seeds(diffs))
-        table["policies"][name] = row
+            diff = Interval.of(across_seeds([e.expected_profit - base.expected_profit for e in episodes]))
+        results[name] = PolicyResult(metrics, diff)
+    table = EvaluationTable(reference, results)
     frame = pl.concat(
         [
             pl.DataFrame(
@@ -245,28 +254,19 @@ def evaluate_all(
     return table, frame
 
 
-def summary_lines(evaluation: dict[str, Any]) -> list[str]:
+def summary_lines(evaluation: Evaluation) -> list[str]:
     lines = []
-    for label, table in evaluation["evaluated_in"].items():
-        where = "in the true world" if label == "true_world" else f"in {evaluation['trained_in']}"
+    for label, table in evaluation.evaluated_in.items():
+        where = "in the true world" if label == "true_world" else f"in {evaluation.trained_in}"
         lines.append(
             f"mean profit per shopper over the campaign {where} (95% interval; expected = "
             "revenue at its expectation):"
         )
-        for name, row in sorted(table["policies"].items(), key=lambda kv: -kv[1]["expected_profit"]["mean"]):
-            e, p = row["expected_profit"], row["profit"]
-            vs = row.get("expected_profit_vs_reference")
-            extra = (
-                f"  vs {table['reference']} {vs['mean']:+.3f} [{vs['low']:+.3f}, {vs['high']:+.3f}]"
-                if vs
-                else ""
-            )
+        for name, row in sorted(table.policies.items(), key=lambda kv: -kv[1]["expected_profit"].mean):
+            e, p, vs = row["expected_profit"], row["profit"], row.vs_reference
+            extra = f"  vs {table.reference} {vs.mean:+.3f} [{vs.low:+.3f}, {vs.high:+.3f}]" if vs else ""
             lines.append(
-                f"  {name:<30} expected {e['mean']:.3f} [{e['low']:.3f}, {e['high']:.3f}]  "
-                f"sampled {p['mean']:.3f}  unsubscribes {row['unsubscribes']['mean']:.4f}{extra}"
+                f"  {name:<30} expected {e.mean:.3f} [{e.low:.3f}, {e.high:.3f}]  "
+                f"sampled {p.mean:.3f}  unsubscribes {row['unsubscribes'].mean:.4f}{extra}"
             )
     return lines
-
-
-def _ci(values: tuple[float, float, float]) -> dict[str, float]:
-    return {"mean": values[0], "low": values[1], "high": values[2]}

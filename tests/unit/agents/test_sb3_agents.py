@@ -79,7 +79,7 @@ def _train(tmp_path: Path, name: str) -> dict:
 
 def test_the_same_seed_gives_identical_evaluation_numbers(tmp_path):
     first, second = _train(tmp_path, "a"), _train(tmp_path, "b")
-    assert first["evaluated_in"] == second["evaluated_in"]
+    assert first.evaluated_in == second.evaluated_in
     assert (tmp_path / "a" / "evaluations" / "train_episodes.parquet").exists()
 
 

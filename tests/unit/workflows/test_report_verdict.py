@@ -5,14 +5,21 @@ from __future__ import annotations
 import pytest
 
 from campaign_sim.core.errors import InputError
+from campaign_sim.workflows.evaluation import Evaluation, EvaluationTable, Interval, PolicyResult
 from campaign_sim.workflows.report import _recommend, _verdict
 
 
 def row(mean, diff=None):
-    out = {"expected_profit": {"mean": mean, "low": mean - 0.1, "high": mean + 0.1}}
-    if diff is not None:
-        out["expected_profit_vs_reference"] = {"mean": diff[0], "low": diff[1], "high": diff[2]}
-    return out
+    expected = Interval(mean, mean - 0.1, mean + 0.1)
+    return PolicyResult({"expected_profit": expected}, None if diff is None else Interval(*diff))
+
+
+def table(reference, **policies):
+    return EvaluationTable(reference, policies)
+
+
+def evaluated(**tables):
+    return Evaluation("synthetic", 0, False, 1_000, 1, 1_000, tables)
 
 
 def test_recommendation_skips_oracles_random_and_the_baseline():
@@ -30,21 +37,17 @@ def test_recommendation_skips_oracles_random_and_the_baseline():
 
 
 def test_go_needs_the_lower_bound_above_zero_in_every_world():
-    fitted = {"reference": "rule:email", "policies": {"ppo": row(5.0, (1.0, 0.5, 1.5))}}
-    true_good = {"reference": "business-as-usual", "policies": {"ppo": row(5.0, (0.2, 0.05, 0.35))}}
-    true_bad = {"reference": "business-as-usual", "policies": {"ppo": row(5.0, (0.2, -0.05, 0.45))}}
-    assert (
-        _verdict({"evaluated_in": {"world": fitted, "true_world": true_good}}, "ppo", None)["verdict"] == "GO"
-    )
-    no_go = _verdict({"evaluated_in": {"world": fitted, "true_world": true_bad}}, "ppo", None)
+    fitted = table("rule:email", ppo=row(5.0, (1.0, 0.5, 1.5)))
+    true_good = table("business-as-usual", ppo=row(5.0, (0.2, 0.05, 0.35)))
+    true_bad = table("business-as-usual", ppo=row(5.0, (0.2, -0.05, 0.45)))
+    assert _verdict(evaluated(world=fitted, true_world=true_good), "ppo", None)["verdict"] == "GO"
+    no_go = _verdict(evaluated(world=fitted, true_world=true_bad), "ppo", None)
     assert no_go["verdict"] == "NO-GO" and any("not above zero" in r for r in no_go["reasons"])
-    missing = {"reference": "business-as-usual", "policies": {"ppo": row(5.0)}}
-    assert (
-        _verdict({"evaluated_in": {"world": missing}}, "ppo", None)["verdict"] == "NO-GO"
-    )  # nothing compared
+    missing = table("business-as-usual", ppo=row(5.0))
+    assert _verdict(evaluated(world=missing), "ppo", None)["verdict"] == "NO-GO"  # nothing compared
     # a difference of rounding noise is not a gain
-    tie = {"reference": "rule:email", "policies": {"ppo": row(5.0, (1e-12, 1e-13, 2e-12))}}
-    assert _verdict({"evaluated_in": {"world": tie}}, "ppo", None)["verdict"] == "NO-GO"
+    tie = table("rule:email", ppo=row(5.0, (1e-12, 1e-13, 2e-12)))
+    assert _verdict(evaluated(world=tie), "ppo", None)["verdict"] == "NO-GO"
 
 
 def gate(verdict, low):
@@ -65,8 +68,7 @@ def gate(verdict, low):
 
 
 def test_the_off_policy_gate_can_veto_a_simulated_go():
-    fitted = {"reference": "rule:email", "policies": {"ppo": row(5.0, (1.0, 0.5, 1.5))}}
-    evaluation = {"evaluated_in": {"world": fitted}}
+    evaluation = evaluated(world=table("rule:email", ppo=row(5.0, (1.0, 0.5, 1.5))))
     assert _verdict(evaluation, "ppo", gate("GO", 0.05))["verdict"] == "GO"
     vetoed = _verdict(evaluation, "ppo", gate("NO-GO", -0.05))
     assert vetoed["verdict"] == "NO-GO" and any("effective sample size" in r for r in vetoed["reasons"])

@@ -1,0 +1,53 @@
+"""A log larger than memory, read one bucket of customers at a time.
+
+Customers are split into ``count`` buckets by a seeded hash of their id (by row position when
+the log has no customer id), so every row of a customer falls in the same bucket: per-customer
+checks (one row per customer and period) and customer-level splits stay whole inside a bucket.
+Bucket 0 is the customer sample a world is fitted on; reading every bucket in turn validates the
+whole log and counts its support with memory bounded by one bucket, not by the log.
+
+Polars documents its hash as stable for one version, not across versions: the same install and
+seed give the same buckets (the package pins polars' major version).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from campaign_sim.data import schema as S
+from campaign_sim.data.loaders import scan
+
+ROW_NUMBER = "__file_row"  # the row's position among the file's data rows (0-based), for errors
+
+
+@dataclass(frozen=True)
+class CustomerBuckets:
+    count: int
+    seed: int
+
+    def keep(self, bucket: int, *, by_customer: bool) -> pl.Expr:
+        """True for the rows of ``bucket`` (a mapped frame, with ``ROW_NUMBER``)."""
+        key = pl.col(S.CUSTOMER_ID) if by_customer else pl.col(ROW_NUMBER)
+        return (key.hash(seed=self.seed) % self.count) == bucket
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One bucket of a split log: what ``load_log`` reads when given one."""
+
+    buckets: CustomerBuckets
+    index: int
+
+
+def count_rows(path: str | Path) -> int:
+    """The file's data rows, counted by a lazy scan (nothing held but the count)."""
+    return int(scan(Path(path)).select(pl.len()).collect().item())
+
+
+def buckets_for(rows: int, *, max_rows: int, seed: int) -> CustomerBuckets | None:
+    """Enough buckets that one holds about ``max_rows`` rows; None when the log fits in one."""
+    return None if rows <= max_rows else CustomerBuckets(math.ceil(rows / max_rows), seed)
