@@ -5,9 +5,11 @@ absolute times, is what this noisy machine can tell):
 2. A 4-member ensemble `fit`, local against `fit --ray` on the same head; the two worlds'
    weights must be byte-equal.
 3. Peak RSS of `fit` (`/usr/bin/time -v`) on generated logs of growing size, to show how memory
-   grows with the log (one member, two epochs: memory is the data's, not the epochs').
+   grows with the log (one member, two epochs: memory is the data's, not the epochs'). A log
+   longer than `world.max_rows` (1M by default) is fitted on a customer sample and read one
+   bucket of customers at a time (data/buckets.py).
 
-Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scale.py [--skip-train]
+Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scale.py [--skip-train | --skip-ray]
 """
 
 from __future__ import annotations
@@ -133,6 +135,7 @@ def _rss_row(r: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-train", action="store_true", help="keep the recorded training figures")
+    parser.add_argument("--skip-ray", action="store_true", help="keep the recorded train and fit pairs")
     parser.add_argument("--train-json", help="training figures measured earlier (a line this script printed)")
     parser.add_argument(
         "--rss-sizes", type=int, nargs="*", default=list(RSS_SIZES), help="customers (x 10 periods)"
@@ -140,6 +143,23 @@ def main() -> None:
     parser.add_argument("--rss-cap-gb", type=float, default=8.0, help="stop a fit past this RSS")
     args = parser.parse_args()
     previous = Path(__file__).parent / "results" / "scale.json"
+    if args.skip_ray:
+        recorded = json.loads(previous.read_text())
+        train = {k: recorded[k] for k in TRAIN_KEYS}
+        fit = {k: recorded[k] for k in FIT_KEYS}
+    else:
+        train, fit = ray_pairs(args, previous)
+    with tempfile.TemporaryDirectory() as tmp:
+        rss = [peak_rss(Path(tmp), n, args.rss_cap_gb) for n in args.rss_sizes]
+    write(train, fit, rss)
+
+
+TRAIN_KEYS = ("train_seconds_local", "train_seconds_ray", "train_speedup_ray", "identical_evaluation")
+FIT_KEYS = ("fit_seconds_local", "fit_seconds_ray", "fit_speedup_ray", "identical_world")
+
+
+def ray_pairs(args: argparse.Namespace, previous: Path) -> tuple[dict, dict]:
+    """The train and fit pairs, local against a local 2-CPU Ray head, in this run."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -151,15 +171,7 @@ def main() -> None:
             if args.train_json:
                 train = json.loads(args.train_json)
             elif args.skip_train:
-                train = {
-                    k: json.loads(previous.read_text())[k]
-                    for k in (
-                        "train_seconds_local",
-                        "train_seconds_ray",
-                        "train_speedup_ray",
-                        "identical_evaluation",
-                    )
-                }
+                train = {k: json.loads(previous.read_text())[k] for k in TRAIN_KEYS}
             else:
                 local_s, local = _timed([*TRAIN, "--out", f"{tmp}/local"])
                 ray_s, remote = _timed([*TRAIN, "--out", f"{tmp}/ray", "--ray", f"127.0.0.1:{port}"])
@@ -174,8 +186,10 @@ def main() -> None:
             print(json.dumps(fit), flush=True)
     finally:
         subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        rss = [peak_rss(Path(tmp), n, args.rss_cap_gb) for n in args.rss_sizes]
+    return train, fit
+
+
+def write(train: dict, fit: dict, rss: list[dict]) -> None:
     by_rows = {r["rows"]: r for r in rss}
     payload = {
         **train,
@@ -195,13 +209,13 @@ def main() -> None:
 
 A 4-member ensemble `fit` of a {FIT_CUSTOMERS * FIT_PERIODS:,}-row generated log, in one process, then with `--ray` (each member a task) on the same head: {fit["fit_seconds_local"]:.0f} s against {fit["fit_seconds_ray"]:.0f} s, a speed-up of **{fit["fit_speedup_ray"]:.2f}x** (the whole command, with loading, support and behaviour models, which stay in one process); worlds byte-equal: {fit["identical_world"]}.
 
-Peak RSS of `fit` (one member, two epochs) as the log grows; the log is read whole (not streamed yet), so memory grows with it (floor at 10M rows: 4 GB; a fit past the cap is stopped there):
+Peak RSS of `fit` (one member, two epochs) as the log grows (floor at 10M rows: 4 GB; a fit past the cap is stopped there). Up to `world.max_rows` (1M) rows the log is read whole; a longer one is fitted on a sample of its customers holding about 1M rows and read one bucket of customers at a time, to validate every row and count it in the support table (data/buckets.py):
 
 | rows | peak RSS (GB) | seconds | seconds per million rows |
 |---:|---:|---:|---:|
 {rss_rows}
 
-Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scale.py` (`--skip-train` keeps the recorded training pair)
+Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scale.py` (`--skip-train` keeps the recorded training pair, `--skip-ray` both Ray pairs)
 """
     record("scale", md, payload)
     print(json.dumps(payload, indent=2))

@@ -158,6 +158,9 @@ class WorldConfig:
     patience: int = 6
     copy_dims: int = 16  # copy embeddings reduced by PCA to at most this many dimensions
     pessimism: float = 1.0  # reward penalty per unit of ensemble disagreement (fitted worlds)
+    # A longer log is fitted on a sample of its customers holding about this many rows, read
+    # without loading the rest; every row is still validated and counted in the support table.
+    max_rows: int = 1_000_000
     # Priors for dynamics a log cannot identify (e.g. a single-period RCT):
     fatigue_decay: float = 0.7
     exposure_decay: float = 0.9
@@ -250,6 +253,7 @@ def _world(table: TomlTable) -> WorldConfig:
         ),
         "patience": table.value("patience", int, default=default.patience, **positive_int),
         "copy_dims": table.value("copy_dims", int, default=default.copy_dims, **positive_int),
+        "max_rows": table.value("max_rows", int, default=default.max_rows, **positive_int),
         "pessimism": table.value(
             "pessimism", float, default=default.pessimism, check=_non_negative, expected="a number >= 0"
         ),

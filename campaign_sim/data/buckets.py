@@ -1,7 +1,7 @@
 """A log larger than memory, read one bucket of customers at a time.
 
-Customers are split into ``count`` buckets by a seeded hash of their id (by row position when
-the log has no customer id), so every row of a customer falls in the same bucket: per-customer
+Customers are split into ``count`` buckets by a seeded hash of their id (a log without one
+numbers its rows as customers), so every row of a customer falls in the same bucket: per-customer
 checks (one row per customer and period) and customer-level splits stay whole inside a bucket.
 Bucket 0 is the customer sample a world is fitted on; reading every bucket in turn validates the
 whole log and counts its support with memory bounded by one bucket, not by the log.
@@ -21,18 +21,15 @@ import polars as pl
 from campaign_sim.data import schema as S
 from campaign_sim.data.loaders import scan
 
-ROW_NUMBER = "__file_row"  # the row's position among the file's data rows (0-based), for errors
-
 
 @dataclass(frozen=True)
 class CustomerBuckets:
     count: int
     seed: int
 
-    def keep(self, bucket: int, *, by_customer: bool) -> pl.Expr:
-        """True for the rows of ``bucket`` (a mapped frame, with ``ROW_NUMBER``)."""
-        key = pl.col(S.CUSTOMER_ID) if by_customer else pl.col(ROW_NUMBER)
-        return (key.hash(seed=self.seed) % self.count) == bucket
+    def keep(self, bucket: int) -> pl.Expr:
+        """True for the rows of ``bucket`` (in a mapped frame)."""
+        return (pl.col(S.CUSTOMER_ID).hash(seed=self.seed) % self.count) == bucket
 
 
 @dataclass(frozen=True)

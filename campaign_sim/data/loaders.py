@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from campaign_sim.core.errors import DataError
+from campaign_sim.data.schema import ROW_NUMBER
 
 SUFFIXES = (".parquet", ".csv")
 _CSV_INFER_ROWS = 10_000
@@ -89,7 +90,8 @@ def collect(
 def _without_trailing_blank_lines(frame: pl.DataFrame) -> pl.DataFrame:
     """A CSV's blank lines at the end (editors add them) are not rows; one inside stays a row,
     so every row number still points at the file's data row."""
-    filled = frame.select(pl.any_horizontal(pl.all().is_not_null()).alias("filled")).get_column("filled")
+    columns = pl.exclude(ROW_NUMBER)  # a bucket's row numbers are never blank
+    filled = frame.select(pl.any_horizontal(columns.is_not_null()).alias("filled")).get_column("filled")
     last = filled.arg_true()
     return frame.head(int(last[-1]) + 1 if last.len() else 0)
 

@@ -12,7 +12,9 @@ from campaign_sim.core.config import CampaignConfig
 from campaign_sim.core.errors import DataError
 from campaign_sim.data import schema as S
 from campaign_sim.data.adapters import ARM_SHARES, RAW, TREATMENT, Mapping, build_mapping
+from campaign_sim.data.buckets import Bucket
 from campaign_sim.data.loaders import check_readable, collect, source_schema
+from campaign_sim.data.schema import ROW_NUMBER
 from campaign_sim.data.validation import (
     Check,
     action_checks,
@@ -58,8 +60,11 @@ class CampaignLog:
         return tuple(f for f in self.features if f not in self.categorical)
 
 
-def load_log(path: str | Path, config: CampaignConfig) -> CampaignLog:
-    """Read, map and validate the log at ``path``; raise ``DataError`` on the first problem."""
+def load_log(path: str | Path, config: CampaignConfig, *, bucket: Bucket | None = None) -> CampaignLog:
+    """Read, map and validate the log at ``path``; raise ``DataError`` on the first problem.
+
+    With ``bucket``, only that bucket's customers (``data/buckets.py``): errors still name the
+    file's row, and a bucket other than the first may be empty."""
     path = check_readable(path)
     file = str(path)
     schema = source_schema(path)
@@ -69,10 +74,20 @@ def load_log(path: str | Path, config: CampaignConfig) -> CampaignLog:
     floats = [mapping.labels.get(c, c) for c in _FINAL_DTYPES if c in mapping.labels]
     floats = [f for f in floats if f in schema and schema[f].is_numeric()]
     floats += [mapping.labels[f] for f in mapping.numeric_features]
-    frame = collect(path, lambda lf: lf.select(mapping.exprs), floats=floats)
+    if bucket is None:
+        frame = collect(path, lambda lf: lf.select(mapping.exprs), floats=floats)
+    else:
+        keep = bucket.buckets.keep(bucket.index)
+        frame = collect(
+            path,
+            lambda lf: lf.with_row_index(ROW_NUMBER).select(ROW_NUMBER, *mapping.exprs).filter(keep),
+            floats=floats,
+        )
     _refuse_nested(frame, file=file, labels=mapping.labels)
-    frame = validate_frame(frame, mapping, config, file=file)
-    if config.data.propensity == ARM_SHARES and config.data.treatment is not None:
+    if frame.height or bucket is None or bucket.index == 0:
+        frame = validate_frame(frame, mapping, config, file=file)
+    first = bucket is None or bucket.index == 0  # say once what holds for the whole log
+    if first and config.data.propensity == ARM_SHARES and config.data.treatment is not None:
         shares = (
             frame.group_by(S.CHANNEL, S.DISCOUNT, S.COPY_ID)
             .agg(pl.col(S.PROPENSITY).first())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# a row's place among the file's data rows (0-based), carried by a bucket of a log (data/buckets.py)
+ROW_NUMBER = "__file_row"
 CUSTOMER_ID = "customer_id"
 PERIOD = "period"
 DISCOUNT = "discount"

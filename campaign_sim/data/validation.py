@@ -15,7 +15,7 @@ import polars as pl
 from campaign_sim.core.config import NO_CONTACT, ActionSpace
 from campaign_sim.core.errors import DataError
 from campaign_sim.data import schema as S
-from campaign_sim.data.schema import ColumnSpec
+from campaign_sim.data.schema import ROW_NUMBER, ColumnSpec
 
 _LEVEL_DECIMALS = 6  # discounts are compared to the configured levels after rounding
 _MAX_EXACT_INT = 2**53  # larger integers do not survive the float64 values are validated as
@@ -45,10 +45,12 @@ def raise_first_failure(
             row = frame.select(check.bad.fill_null(False).arg_max()).item()
             value = frame.get_column(check.column)[row] if check.column in frame.columns else None
             got = f" (got {value!r})" if value is not None else ""
+            # a bucket of the log (data/buckets.py) carries each row's place in the file
+            in_file = frame.get_column(ROW_NUMBER)[row] if ROW_NUMBER in frame.columns else row
             raise DataError(
                 check.problem + got,
                 file=file,
-                row=row + 1,
+                row=in_file + 1,
                 column=labels.get(check.column, check.column),
                 expected=check.expected,
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from campaign_sim.core.run_lock import run_lock
 from campaign_sim.core.runs import RunDir, check_run_root, create_run
 from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_labels
+from campaign_sim.data.buckets import Bucket
 from campaign_sim.data.copies import load_copy_embeddings
 from campaign_sim.data.log import CampaignLog, load_log
 from campaign_sim.data.text import HashingEncoder, TextEncoder
@@ -27,6 +28,7 @@ from campaign_sim.reports.style import save_png
 from campaign_sim.simulators.fitted.fidelity import fidelity_report
 from campaign_sim.simulators.fitted.fit import FitResult, fit_world
 from campaign_sim.simulators.fitted.world import MIN_SUPPORT, FittedWorld
+from campaign_sim.workflows.log_buckets import buckets_of, count_other_buckets
 
 TRUTH_FILE = "truth.parquet"  # written beside a generated log by `data generate`
 
@@ -112,14 +114,17 @@ def run_fit(
                 f"{RunDir(root).world}: a fitted world is already there; pass --force to replace it "
                 "(agents trained in it will then face a different world)"
             )
-        log = load_log(logs, config)
         seed = config.seed if seed is None else seed
-        embeddings = _copy_embeddings(log, encoder or HashingEncoder())
+        buckets = buckets_of(logs, config, seed=seed)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            log = load_log(logs, config, bucket=Bucket(buckets, 0) if buckets else None)
+            embeddings = _copy_embeddings(log, encoder or HashingEncoder())
             result = fit_world(
                 log, copy_embeddings=embeddings, seed=seed, on_progress=on_progress, member_runner=runner
             )
+            if buckets is not None:
+                result = replace(result, world=count_other_buckets(result.world, logs, config, buckets))
         run = create_run(out, config)
         # The world, its fidelity and figure are written into a staging directory that then replaces
         # run/world whole: a kill leaves the old world or the new one, never a mix.
@@ -226,7 +231,12 @@ def _truth_beside(log: CampaignLog) -> pl.DataFrame | None:
     path = Path(log.source).parent / TRUTH_FILE
     if not path.exists():
         return None
-    truth = pl.read_parquet(path)
+    scanned = pl.scan_parquet(path)
+    if scanned.select(pl.len()).collect().item() > log.frame.height:  # a customer sample's rows
+        id_type = scanned.collect_schema()[S.CUSTOMER_ID]
+        keys = log.frame.lazy().select(pl.col(S.CUSTOMER_ID).cast(id_type), S.PERIOD)
+        scanned = scanned.join(keys, on=[S.CUSTOMER_ID, S.PERIOD], how="semi", maintain_order="left")
+    truth = scanned.collect()
     same = truth.height == log.frame.height and truth.select(S.CUSTOMER_ID, S.PERIOD).equals(
         log.frame.select(pl.col(S.CUSTOMER_ID).cast(truth.schema[S.CUSTOMER_ID]), S.PERIOD)
     )

@@ -28,7 +28,7 @@ from campaign_sim.core.errors import InputError
 from campaign_sim.core.jsonio import dumps_json, read_json
 from campaign_sim.core.run_lock import run_lock
 from campaign_sim.core.runs import RunDir
-from campaign_sim.data.log import CampaignLog, load_log
+from campaign_sim.data.log import CampaignLog
 from campaign_sim.envs.engine import EnvSettings
 from campaign_sim.envs.worlds import settings_from
 from campaign_sim.ope.gate import launch_gate
@@ -37,6 +37,7 @@ from campaign_sim.ope.propensity import estimate_propensities
 from campaign_sim.ope.sequential import PDIS, WPDIS, LoggedEpisodes, SeqDR, diagnose_episodes, logged_return
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.workflows.evaluation import EVALUATION_FILE, Evaluation
+from campaign_sim.workflows.log_buckets import estimation_sample, sample_note
 
 
 def offpolicy_evaluate(
@@ -170,12 +171,15 @@ def run_offpolicy(
         source = logs or world.metadata.get("source")
         if source is None or not Path(source).exists():
             raise InputError(f"{source}: no such log (give --logs PATH)")
-        log = load_log(source, world.config)
+        log, sample = estimation_sample(source, world)
         shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
         policy = SB3Policy(load_model(algo, policy_dir / "model.zip"), name=algo, shape=shape)
         settings = settings_from(world.config, fitted=True, pessimism=0.0)
         result = offpolicy_evaluate({policy_dir.name: policy}, log, world, settings, seed=seed, method=method)
         result["source"] = str(Path(source).resolve())  # the report reads it from anywhere
+        if sample is not None:
+            result["sample"] = sample
+            result["warnings"].append(sample_note(sample))
         result["simulated"] = _simulated(run, algo)
         run.evaluations.mkdir(parents=True, exist_ok=True)
         paths = {

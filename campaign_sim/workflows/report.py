@@ -22,12 +22,13 @@ from campaign_sim.core.jsonio import read_json
 from campaign_sim.core.run_lock import run_lock
 from campaign_sim.core.runs import RunDir
 from campaign_sim.data.bandit import flat_action_labels
-from campaign_sim.data.log import CampaignLog, load_log
+from campaign_sim.data.log import CampaignLog
 from campaign_sim.envs.worlds import settings_from
 from campaign_sim.ope.gate import MIN_GAIN
 from campaign_sim.reports.render import render_report
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.workflows.evaluation import EVALUATION_FILE, ZERO, Evaluation, PolicyResult
+from campaign_sim.workflows.log_buckets import estimation_sample, sample_note
 from campaign_sim.workflows.offpolicy import offpolicy_evaluate
 from campaign_sim.workflows.pilot import PilotSettings
 from campaign_sim.workflows.strategy import rebuild_policy, strategy_mix
@@ -84,10 +85,12 @@ def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
     config = run.load_config()
     strategy = strategy_mix(run, evaluation, recommended, reference, world, seed=seed)
     held_out = _held_out_source(run, world)
-    log = load_log(held_out, world.config) if held_out else _source_log(world)
+    log, sample = _log_for_estimates(held_out, world)
     offpolicy = _offpolicy(run, world, log, recommended, config, seed=seed) if log is not None else None
     if offpolicy is not None:
         offpolicy["held_out"] = held_out is not None
+        if sample is not None:
+            offpolicy["warnings"].append(sample_note(sample))
     safety = _read_json(run.safety / "safety.json")
     verdict = _verdict(evaluation, recommended, offpolicy)
     if world is not None and log is None:  # a GO never stands on evidence that could not be read
@@ -230,10 +233,15 @@ def _held_out_source(run: RunDir, world: FittedWorld | None) -> str | None:
     return None
 
 
-def _source_log(world: FittedWorld | None) -> CampaignLog | None:
-    """The log the world was fitted from, read through its config (canonical columns)."""
-    source = world.metadata.get("source") if world is not None else None
-    return load_log(source, world.config) if source and Path(source).exists() else None
+def _log_for_estimates(
+    held_out: str | None, world: FittedWorld | None
+) -> tuple[CampaignLog | None, dict | None]:
+    """The held-out log, else the one the world was fitted from, read through its config (a
+    customer sample of a long one: ``log_buckets.estimation_sample``); None without either."""
+    source = held_out or (world.metadata.get("source") if world is not None else None)
+    if world is None or not source or (held_out is None and not Path(source).exists()):
+        return None, None  # a fitted-from log that moved: the verdict says so
+    return estimation_sample(source, world)
 
 
 def _signed(value: float) -> str:

@@ -253,6 +253,19 @@ def fit_world(
     return FitResult(world, inputs, actions, split, time.perf_counter() - start)
 
 
+def with_more_support(world: FittedWorld, log: CampaignLog) -> FittedWorld:
+    """``world`` with the rows of ``log`` (more of the history it was fitted from, e.g. another
+    bucket of its customers) counted into its support and support table."""
+    actions = training_actions(log)
+    support = world.support + np.bincount(actions, minlength=world.support.shape[0])
+    table, encoding = world.support_table, world.encoding
+    if table is not None:
+        state = {c: log.frame.get_column(c).cast(pl.Float64).to_numpy() for c in encoding.state}
+        purchases = log.frame.get_column(S.CONVERSION).to_numpy()
+        table = table.counted(encoding, encoding.shopper_matrix(log.frame), state, (actions, purchases))
+    return replace(world, support=support, support_table=table)
+
+
 MAX_POPULATION = 100_000
 
 

@@ -14,7 +14,7 @@ are what SPIBB's threshold N∧ (Laroche et al., ICML 2019) is applied to.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -72,6 +72,26 @@ class SupportTable:
             group = group + (np.asarray(state(column)) > threshold).astype(np.int64) * 2**j
         return group.astype(np.int64)
 
+    def counted(
+        self,
+        encoding: Encoding,
+        shopper: np.ndarray,
+        state_columns: dict[str, np.ndarray],
+        decided: tuple[np.ndarray, np.ndarray],
+    ) -> SupportTable:
+        """This table with more logged rows counted in: ``decided`` = (flat actions, purchases)
+        of rows whose encoded shoppers are ``shopper`` and dynamic state ``state_columns``."""
+        actions, purchases = decided
+        group = self.group_of(shopper, lambda name: state_columns[name], encoding)
+        size = len(self.profile_names) * 2 ** len(self.buckets)
+        decisions = np.zeros((size, self.decisions.shape[1]), dtype=np.int64)
+        bought = np.zeros_like(decisions)
+        np.add.at(decisions, (group, actions), 1)
+        np.add.at(bought, (group, actions), (np.asarray(purchases) > 0).astype(np.int64))
+        if self.decisions.shape[0]:
+            decisions, bought = decisions + self.decisions, bought + self.purchases
+        return replace(self, decisions=decisions, purchases=bought)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "profile_feature": self.profile_feature,
@@ -123,21 +143,9 @@ def fit_support(
             threshold = float(np.median(values)) if column == "periods_since_purchase" else 0.0
             if (values > threshold).any() and (values <= threshold).any():
                 buckets.append((column, threshold))
-    table = SupportTable(
-        feature,
-        levels,
-        centroids,
-        tuple(buckets),
-        np.zeros((0, n_actions), dtype=np.int64),
-        np.zeros((0, n_actions), dtype=np.int64),
-    )
-    group = table.group_of(shopper, lambda name: state_columns[name], encoding)
-    size = len(levels) * 2 ** len(buckets)
-    decisions = np.zeros((size, n_actions), dtype=np.int64)
-    bought = np.zeros((size, n_actions), dtype=np.int64)
-    np.add.at(decisions, (group, actions), 1)
-    np.add.at(bought, (group, actions), (np.asarray(purchases) > 0).astype(np.int64))
-    return SupportTable(feature, levels, centroids, tuple(buckets), decisions, bought)
+    empty = np.zeros((0, n_actions), dtype=np.int64)
+    table = SupportTable(feature, levels, centroids, tuple(buckets), empty, empty)
+    return table.counted(encoding, shopper, state_columns, (actions, purchases))
 
 
 def _profiles(
