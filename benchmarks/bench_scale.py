@@ -4,8 +4,9 @@ absolute times, is what this noisy machine can tell):
    evaluations must be equal.
 2. A 4-member ensemble `fit`, local against `fit --ray` on the same head; the two worlds'
    weights must be byte-equal.
-3. Peak RSS of `fit` (`/usr/bin/time -v`) on generated logs of growing size, to show how memory
-   grows with the log (one member, two epochs: memory is the data's, not the epochs'). A log
+3. Peak RSS of `fit` and `evaluate --policy` (`/usr/bin/time -v`) on generated logs of growing
+   size, to show how memory grows with the log (one member, two epochs: memory is the data's,
+   not the epochs'). A log
    longer than `world.max_rows` (1M by default) is fitted on a customer sample and read one
    bucket of customers at a time (data/buckets.py).
 
@@ -76,20 +77,29 @@ def fit_pair(tmp: Path, address: str) -> dict:
 
 
 def peak_rss(tmp: Path, customers: int, cap_gb: float) -> dict:
-    """Peak RSS (GB) and seconds of a one-member, two-epoch fit on customers x 10 periods, from
-    ``/usr/bin/time -v``; the process tree is also polled, and a fit past ``cap_gb`` is stopped
-    there (this machine has 24 GB) and recorded as exceeding it."""
+    """Peak RSS (GB) and seconds of a one-member, two-epoch ``fit`` on customers x 10 periods,
+    then of ``evaluate --policy`` of a briefly trained agent on the same log."""
+    data = _generated(tmp / f"rss{customers}", customers, 10)
+    run = tmp / f"rss-run{customers}"
+    fit = ["--set", "world.ensemble=1", "--set", "world.max_epochs=2", "-q"]
+    rows = customers * 10
+    out = {"rows": rows, "fit": _measured([*_fit_args(data, run), *fit], rows, cap_gb)}
+    if out["fit"]["peak_rss_gb"] is not None:
+        _run(
+            ["train", "--world", str(run / "world"), "--out", str(run), "--timesteps", "2048"]
+            + ["--n-envs", "64", "--eval-shoppers", "300", "--no-baselines", "-q"]
+        )
+        policy = ["evaluate", "--policy", str(run / "agents" / "ppo-seed0"), "-q"]
+        out["evaluate"] = _measured(policy, rows, cap_gb)
+    return out
+
+
+def _measured(args: list[str], rows: int, cap_gb: float) -> dict:
+    """Peak RSS (GB, from ``/usr/bin/time -v``) and seconds of ``campaign-sim args``; the process
+    tree is also polled, and one past ``cap_gb`` is stopped there (this machine has 24 GB) and
+    recorded as exceeding it."""
     import psutil  # comes with ray
 
-    data = _generated(tmp / f"rss{customers}", customers, 10)
-    args = [
-        *_fit_args(data, tmp / f"rss-run{customers}"),
-        "--set",
-        "world.ensemble=1",
-        "--set",
-        "world.max_epochs=2",
-        "-q",
-    ]
     start = time.perf_counter()
     timed = subprocess.Popen(
         ["/usr/bin/time", "-v", str(BIN / "campaign-sim"), *args],
@@ -109,27 +119,29 @@ def peak_rss(tmp: Path, customers: int, cap_gb: float) -> dict:
                 p.kill()
             timed.wait()
             return {
-                "rows": customers * 10,
                 "peak_rss_gb": None,
                 "exceeded_gb": cap_gb,
                 "seconds_when_stopped": time.perf_counter() - start,
             }
         time.sleep(0.5)
     seconds = time.perf_counter() - start
-    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", timed.stderr.read()).group(1))
-    rows = customers * 10
-    return {
-        "rows": rows,
-        "peak_rss_gb": kb / 1024**2,
-        "seconds": seconds,
-        "seconds_per_million": seconds / rows * 1e6,
-    }
+    stderr = timed.stderr.read()
+    if timed.returncode != 0:
+        raise RuntimeError(f"campaign-sim {' '.join(args)} failed: {stderr[-2000:]}")
+    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr).group(1))
+    return {"peak_rss_gb": kb / 1024**2, "seconds": seconds, "seconds_per_million": seconds / rows * 1e6}
+
+
+def _cells(r: dict | None) -> str:
+    if r is None:
+        return "- | -"
+    if r["peak_rss_gb"] is None:
+        return f"**over {r['exceeded_gb']:.0f}** (stopped after {r['seconds_when_stopped']:.0f} s) | -"
+    return f"{r['peak_rss_gb']:.2f} | {r['seconds']:.0f} ({r['seconds_per_million']:.0f} per million)"
 
 
 def _rss_row(r: dict) -> str:
-    if r["peak_rss_gb"] is None:
-        return f"| {r['rows']:,} | **over {r['exceeded_gb']:.0f}** (stopped after {r['seconds_when_stopped']:.0f} s) | - | - |"
-    return f"| {r['rows']:,} | {r['peak_rss_gb']:.2f} | {r['seconds']:.0f} | {r['seconds_per_million']:.0f} |"
+    return f"| {r['rows']:,} | {_cells(r['fit'])} | {_cells(r.get('evaluate'))} |"
 
 
 def main() -> None:
@@ -189,6 +201,11 @@ def ray_pairs(args: argparse.Namespace, previous: Path) -> tuple[dict, dict]:
     return train, fit
 
 
+def _at(by_rows: dict, rows: int, command: str) -> float | None:
+    """Peak RSS of ``command`` at ``rows`` (None: not measured, or stopped past the cap)."""
+    return (by_rows.get(rows, {}).get(command) or {}).get("peak_rss_gb")
+
+
 def write(train: dict, fit: dict, rss: list[dict]) -> None:
     by_rows = {r["rows"]: r for r in rss}
     payload = {
@@ -196,10 +213,10 @@ def write(train: dict, fit: dict, rss: list[dict]) -> None:
         **fit,
         "fit_peak_rss": rss,
         # None with "exceeded_gb" in fit_peak_rss: the fit passed the cap and was stopped
-        "fit_peak_rss_gb_10m": by_rows[10_000_000]["peak_rss_gb"] if 10_000_000 in by_rows else None,
-        "evaluate_peak_rss_gb_10m": None,  # not measured
+        "fit_peak_rss_gb_10m": _at(by_rows, 10_000_000, "fit"),
+        "evaluate_peak_rss_gb_10m": _at(by_rows, 10_000_000, "evaluate"),
         "fit_seconds_per_million": next(
-            (r["seconds_per_million"] for r in reversed(rss) if r["peak_rss_gb"]), None
+            (r["fit"]["seconds_per_million"] for r in reversed(rss) if r["fit"]["peak_rss_gb"]), None
         ),
     }
     rss_rows = "\n".join(map(_rss_row, rss))
@@ -209,10 +226,10 @@ def write(train: dict, fit: dict, rss: list[dict]) -> None:
 
 A 4-member ensemble `fit` of a {FIT_CUSTOMERS * FIT_PERIODS:,}-row generated log, in one process, then with `--ray` (each member a task) on the same head: {fit["fit_seconds_local"]:.0f} s against {fit["fit_seconds_ray"]:.0f} s, a speed-up of **{fit["fit_speedup_ray"]:.2f}x** (the whole command, with loading, support and behaviour models, which stay in one process); worlds byte-equal: {fit["identical_world"]}.
 
-Peak RSS of `fit` (one member, two epochs) as the log grows (floor at 10M rows: 4 GB; a fit past the cap is stopped there). Up to `world.max_rows` (1M) rows the log is read whole; a longer one is fitted on a sample of its customers holding about 1M rows and read one bucket of customers at a time, to validate every row and count it in the support table (data/buckets.py):
+Peak RSS of `fit` (one member, two epochs) and of `evaluate --policy` (an agent trained for 2,048 steps in that world, on the same log) as the log grows (floor at 10M rows: 4 GB each; a command past the cap is stopped there). Up to `world.max_rows` (1M) rows the log is read whole. A longer one is read one bucket of customers at a time (data/buckets.py): `fit` fits on a sample of its customers holding about 1M rows and validates every other bucket and counts it into the support table; `evaluate` estimates on a bucket the world was not fitted on and validates the rest:
 
-| rows | peak RSS (GB) | seconds | seconds per million rows |
-|---:|---:|---:|---:|
+| rows | `fit` peak RSS (GB) | `fit` seconds | `evaluate --policy` peak RSS (GB) | `evaluate` seconds |
+|---:|---:|---:|---:|---:|
 {rss_rows}
 
 Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scale.py` (`--skip-train` keeps the recorded training pair, `--skip-ray` both Ray pairs)
