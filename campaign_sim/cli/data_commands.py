@@ -22,7 +22,7 @@ from campaign_sim.cli.common import (
 from campaign_sim.core.config import MAX_SEED
 from campaign_sim.data.convert import convert_log
 from campaign_sim.data.describe import describe_log
-from campaign_sim.data.log import CampaignLog, load_log
+from campaign_sim.data.log import CampaignLog, load_log, validate_log
 
 data_app = typer.Typer(help="Validate, describe and convert campaign logs.", no_args_is_help=True)
 
@@ -46,21 +46,18 @@ def validate(
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Check a log against the schema and the config; exit 2 naming the first bad row."""
-    log = _load(path, config, dataset, set_, quiet=quiet or json)
-    result = {
-        "file": str(path),
-        "valid": True,
-        "kind": log.kind,
-        "rows": log.frame.height,
-        "columns": log.frame.columns,
-    }
+    """Check a log against the schema and the config; exit 2 naming the first bad row. A log
+    longer than world.max_rows is read one bucket of customers at a time (bounded memory)."""
+    resolved = config_from_options(config, dataset, set_)
+    with progress(f"reading and validating {path}", quiet=quiet or json):
+        log = validate_log(path, resolved)
+    result = {"file": str(path), "valid": True, "kind": log.kind, "rows": log.rows, "columns": log.columns}
     if json:
         print_json(result)
     elif not quiet:
+        read = f", read in {log.buckets} buckets of customers" if log.buckets > 1 else ""
         out_console.print(
-            f"[green]valid[/green]: {path} — {log.frame.height:,} rows, {log.kind} log, "
-            f"{len(log.features)} features"
+            f"[green]valid[/green]: {path} — {log.rows:,} rows, {log.kind} log, {log.features} features{read}"
         )
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import polars as pl
 
+from campaign_sim.core.config import CampaignConfig
 from campaign_sim.data import schema as S
-from campaign_sim.data.loaders import scan
+from campaign_sim.data.loaders import check_readable, scan
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,12 @@ def count_rows(path: str | Path) -> int:
 def buckets_for(rows: int, *, max_rows: int, seed: int) -> CustomerBuckets | None:
     """Enough buckets that one holds about ``max_rows`` rows; None when the log fits in one."""
     return None if rows <= max_rows else CustomerBuckets(math.ceil(rows / max_rows), seed)
+
+
+def buckets_of(logs: str | Path, config: CampaignConfig, *, seed: int) -> CustomerBuckets | None:
+    """Customer buckets for a log longer than ``world.max_rows`` (None: read it whole)."""
+    try:
+        rows = count_rows(check_readable(logs))
+    except (pl.exceptions.PolarsError, OSError):
+        return None  # reading it whole says what is wrong with it
+    return buckets_for(rows, max_rows=config.world.max_rows, seed=seed)

@@ -12,7 +12,7 @@ from campaign_sim.core.config import CampaignConfig
 from campaign_sim.core.errors import DataError
 from campaign_sim.data import schema as S
 from campaign_sim.data.adapters import ARM_SHARES, RAW, TREATMENT, Mapping, build_mapping
-from campaign_sim.data.buckets import Bucket
+from campaign_sim.data.buckets import Bucket, buckets_of
 from campaign_sim.data.loaders import check_readable, collect, source_schema
 from campaign_sim.data.schema import ROW_NUMBER
 from campaign_sim.data.validation import (
@@ -102,6 +102,30 @@ def load_log(path: str | Path, config: CampaignConfig, *, bucket: Bucket | None 
     return CampaignLog(
         frame, config.data.kind, file, mapping.features, mapping.categorical, config, item_context
     )
+
+
+@dataclass(frozen=True)
+class Validated:
+    """What ``data validate`` reports of a valid log."""
+
+    kind: str
+    rows: int
+    columns: list[str]
+    features: int
+    buckets: int  # 1: read whole
+
+
+def validate_log(logs: str | Path, config: CampaignConfig) -> Validated:
+    """Validate every row of ``logs``, one bucket of customers at a time when it is long."""
+    buckets = buckets_of(logs, config, seed=config.seed)
+    parts = [None] if buckets is None else [Bucket(buckets, i) for i in range(buckets.count)]
+    rows, first = 0, None
+    for part in parts:
+        log = load_log(logs, config, bucket=part)
+        rows += log.frame.height
+        first = first or Validated(log.kind, 0, log.frame.columns, len(log.features), len(parts))
+        del log
+    return Validated(first.kind, rows, first.columns, first.features, first.buckets)
 
 
 def _refuse_nested(frame: pl.DataFrame, *, file: str, labels: dict[str, str]) -> None:

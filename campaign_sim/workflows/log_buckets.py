@@ -1,30 +1,19 @@
 """Logs longer than ``world.max_rows``, read one bucket of customers at a time
 (``data/buckets.py``): ``fit`` fits on bucket 0 and counts every other bucket into the support;
-``evaluate --policy`` estimates on a bucket the world was not fitted on. Either way every row is
-validated and memory holds one bucket, whatever the log's length.
+``evaluate --policy`` estimates on a bucket the world was not fitted on (``data validate``
+checks them all: ``data.log.validate_log``). Every row is validated and memory holds one
+bucket, whatever the log's length.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
-
 from campaign_sim.core.config import CampaignConfig
-from campaign_sim.data.buckets import Bucket, CustomerBuckets, buckets_for, count_rows
-from campaign_sim.data.loaders import check_readable
+from campaign_sim.data.buckets import Bucket, CustomerBuckets, buckets_of
 from campaign_sim.data.log import CampaignLog, load_log
 from campaign_sim.simulators.fitted.fit import with_more_support
 from campaign_sim.simulators.fitted.world import FittedWorld
-
-
-def buckets_of(logs: str | Path, config: CampaignConfig, *, seed: int) -> CustomerBuckets | None:
-    """Customer buckets for a log longer than ``world.max_rows`` (None: read it whole)."""
-    try:
-        rows = count_rows(check_readable(logs))
-    except (pl.exceptions.PolarsError, OSError):
-        return None  # reading it whole says what is wrong with it
-    return buckets_for(rows, max_rows=config.world.max_rows, seed=seed)
 
 
 def count_other_buckets(

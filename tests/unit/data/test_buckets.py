@@ -6,10 +6,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from campaign_sim.core.config import CampaignConfig
+from campaign_sim.core.config import CampaignConfig, config_from_text
 from campaign_sim.core.errors import DataError
 from campaign_sim.data.buckets import Bucket, CustomerBuckets, buckets_for, count_rows
-from campaign_sim.data.log import load_log
+from campaign_sim.data.log import load_log, validate_log
 from tests.conftest import canonical_frame
 
 
@@ -49,3 +49,12 @@ def test_a_bad_row_is_named_by_its_place_in_the_file_whichever_bucket_holds_it(t
         except DataError as error:
             errors.append(str(error))
     assert errors == [str(whole.value)] and "row 42" in errors[0]
+
+
+def test_validate_reads_a_long_log_bucket_by_bucket_and_counts_every_row(tmp_path):
+    path = _log(tmp_path, canonical_frame(600), ".parquet")
+    short = validate_log(path, CampaignConfig())
+    config = config_from_text("[world]\nmax_rows = 100\n", source="test")
+    long = validate_log(path, config)
+    assert (short.buckets, long.buckets) == (1, 6)
+    assert short.rows == long.rows == 600 and short.columns == long.columns
