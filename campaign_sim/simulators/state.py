@@ -82,15 +82,7 @@ class ShopperState:
         return total
 
     def subset(self, index: np.ndarray) -> ShopperState:
-        return ShopperState(
-            self.fatigue[index],
-            self.discount_exposure[index],
-            self.since_contact[index],
-            self.since_purchase[index],
-            self.unsubscribed[index],
-            self.recent_contacts[index],
-            self.period[index],
-        )
+        return ShopperState(**{name: values[index] for name, values in vars(self).items()})
 
 
 def advance(

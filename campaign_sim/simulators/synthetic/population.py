@@ -68,15 +68,7 @@ class Population:
         }
 
     def subset(self, index: np.ndarray) -> Population:
-        return Population(
-            self.segment[index],
-            self.recency_months[index],
-            self.frequency[index],
-            self.monetary[index],
-            self.tenure_months[index],
-            self.womens_share[index],
-            self.consent[index],
-        )
+        return Population(**{name: values[index] for name, values in vars(self).items()})
 
 
 def sample_population(n: int, rng: np.random.Generator) -> Population:
