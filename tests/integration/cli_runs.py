@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -56,3 +57,9 @@ def small_trained_run(root: Path) -> Path:
     )
     assert trained.exit_code == 0, trained.output
     return run
+
+
+def copied_run(template: Path, into: Path) -> Path:
+    """A copy of the run directory ``template`` (its world still reads the template's log)."""
+    shutil.copytree(template, into / "run")
+    return into / "run"

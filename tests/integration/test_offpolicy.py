@@ -26,14 +26,14 @@ from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.state import STATE_COLUMNS
 from campaign_sim.workflows.offpolicy import offpolicy_evaluate
 from campaign_sim.workflows.train import true_world_of
-from tests.integration.cli_runs import invoke, small_trained_run
+from tests.integration.cli_runs import copied_run, invoke
 
 PERIODS = 4
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    return small_trained_run(tmp_path_factory.mktemp("offpolicy"))
+def run(trained_run_template, tmp_path_factory):
+    return copied_run(trained_run_template, tmp_path_factory.mktemp("offpolicy"))
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import pytest
 from pypdf import PdfReader
 
 from campaign_sim.reports.render import PAGE_TITLES, _interval
-from tests.integration.cli_runs import invoke, small_trained_run
+from tests.integration.cli_runs import copied_run, invoke
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    return small_trained_run(tmp_path_factory.mktemp("report"))
+def trained_run(trained_run_template, tmp_path_factory):
+    return copied_run(trained_run_template, tmp_path_factory.mktemp("report"))
 
 
 def test_report_pages_and_executive_numbers_match_summary(trained_run):

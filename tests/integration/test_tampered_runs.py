@@ -16,7 +16,7 @@ import pytest
 from safetensors.numpy import load_file, save_file
 
 from campaign_sim.core.manifest import write_manifest
-from tests.integration.cli_runs import invoke, small_trained_run
+from tests.integration.cli_runs import invoke
 
 AGENT = Path("agents/ppo-seed0")
 
@@ -118,8 +118,8 @@ WORLD_FILES = ("weights.safetensors", "world.json", "population.parquet")
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
-    return small_trained_run(tmp_path_factory.mktemp("tamper"))
+def trained(trained_run_template) -> Path:
+    return trained_run_template  # every case tampers with its own copy
 
 
 @pytest.mark.parametrize("case", list(CASES))
