@@ -7,11 +7,25 @@ Importing this package registers ``campaign_sim/Campaign-v0``::
     env = gym.make("campaign_sim/Campaign-v0")                       # built-in synthetic world
     env = gym.make("campaign_sim/Campaign-v0", world="runs/X/world")  # a fitted world
     vec = gym.make_vec("campaign_sim/Campaign-v0", num_envs=1024, vectorization_mode="vector_entry_point")
+
+Public names load on first use (``lazy_loader``): registering the id imports nothing else.
 """
 
+import lazy_loader as _lazy
 from gymnasium.envs.registration import register, registry
 
 ENV_ID = "campaign_sim/Campaign-v0"
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submod_attrs={
+        "campaign_env": ["CampaignEnv"],
+        "vector_env": ["VectorCampaignEnv"],
+        "sb3_vec_env": ["CampaignVecEnv"],
+        "engine": ["CampaignEngine", "EnvSettings"],
+        "records": ["INFO_KEYS"],
+    },
+)
+__all__ = [*__all__, "ENV_ID"]
 
 if ENV_ID not in registry:
     register(

@@ -29,6 +29,7 @@ from campaign_sim.reports.plots import (
     plot_support,
 )
 from campaign_sim.reports.style import save_png
+from campaign_sim.reports.summary import ReportSummary
 
 PAGE = (11.0, 8.5)  # US letter, landscape
 PDF_METADATA = {"Creator": "campaign-sim", "Producer": "campaign-sim", "CreationDate": None, "ModDate": None}
@@ -44,7 +45,7 @@ PAGE_TITLES = (
 )
 
 
-def render_report(summary: dict[str, Any], out: str | Path) -> dict[str, Path]:
+def render_report(summary: ReportSummary, out: str | Path) -> dict[str, Path]:
     """Write report.pdf, the PNGs and summary.json under ``out``; return their paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,7 @@ def render_report(summary: dict[str, Any], out: str | Path) -> dict[str, Path]:
 
 
 # --- pages -------------------------------------------------------------------------------
-def _page(number: int, summary: dict[str, Any]) -> plt.Figure:
+def _page(number: int, summary: ReportSummary) -> plt.Figure:
     figure = plt.figure(figsize=PAGE)
     figure.text(0.04, 0.955, f"{number}. {PAGE_TITLES[number - 1]}", fontsize=16, weight="bold")
     figure.text(
@@ -111,7 +112,7 @@ def _interval(value: dict[str, float], *, signed: bool = False, digits: int = 3)
     return f"{fmt.format(value['mean'])} [{fmt.format(value['low'])}, {fmt.format(value['high'])}]"
 
 
-def _executive(summary: dict[str, Any]) -> plt.Figure:
+def _executive(summary: ReportSummary) -> plt.Figure:
     figure = _page(1, summary)
     if summary.get("safety"):
         draw_executive(figure, summary["safety"], simulated=summary["recommended"])
@@ -162,7 +163,7 @@ def _executive(summary: dict[str, Any]) -> plt.Figure:
     return figure
 
 
-def _comparison(summary: dict[str, Any]) -> plt.Figure:
+def _comparison(summary: ReportSummary) -> plt.Figure:
     figure = _page(2, summary)
     ax = figure.add_axes((0.22, 0.40, 0.72, 0.50))
     plot_policy_values(summary["policies"], ax=ax)
@@ -185,7 +186,7 @@ def _comparison(summary: dict[str, Any]) -> plt.Figure:
     return figure
 
 
-def _strategy(summary: dict[str, Any]) -> plt.Figure:
+def _strategy(summary: ReportSummary) -> plt.Figure:
     figure = _page(3, summary)
     strategy = summary["strategy"]
     plot_action_mix(strategy["mix"], ax=figure.add_axes((0.12, 0.56, 0.80, 0.32)))
@@ -206,7 +207,7 @@ def _strategy(summary: dict[str, Any]) -> plt.Figure:
     return figure
 
 
-def _copy(summary: dict[str, Any]) -> plt.Figure:
+def _copy(summary: ReportSummary) -> plt.Figure:
     figure = _page(4, summary)
     rows = summary["copy"]["top"]
     fidelity = summary["evidence"].get("fidelity")
@@ -259,7 +260,7 @@ def _half_width(ci: list[float | None]) -> float:
     return (ci[1] - ci[0]) / 2 if None not in ci else math.nan
 
 
-def _risk(summary: dict[str, Any]) -> plt.Figure:
+def _risk(summary: ReportSummary) -> plt.Figure:
     figure = _page(5, summary)
     risk = summary["risk"]
     plot_profit_distribution(risk, ax=figure.add_axes((0.08, 0.30, 0.86, 0.58)))
@@ -276,7 +277,7 @@ def _risk(summary: dict[str, Any]) -> plt.Figure:
     return figure
 
 
-def _evidence(summary: dict[str, Any]) -> plt.Figure:
+def _evidence(summary: ReportSummary) -> plt.Figure:
     figure = _page(6, summary)
     evidence = summary["evidence"]
     fidelity = evidence.get("fidelity")
@@ -304,7 +305,7 @@ def _evidence(summary: dict[str, Any]) -> plt.Figure:
     return figure
 
 
-def _data(summary: dict[str, Any]) -> plt.Figure:
+def _data(summary: ReportSummary) -> plt.Figure:
     figure = _page(7, summary)
     data = summary["data"]
     lines = [

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 import polars as pl
@@ -40,6 +40,32 @@ from campaign_sim.workflows.evaluation import EVALUATION_FILE, Evaluation
 from campaign_sim.workflows.log_buckets import estimation_sample, sample_note
 
 
+class PolicyEstimates(TypedDict):
+    """One policy on the logged history (``ope_NAME.json``'s rows)."""
+
+    estimates: dict[str, dict[str, Any]]  # estimator -> value, low, high, method (ope.intervals)
+    difference_vs_logged: dict[str, Any]  # the gate estimator's paired difference
+    diagnostics: dict[str, Any]  # effective sample size, weights (ope.sequential)
+    verdict: dict[str, Any]  # the launch gate (ope.gate)
+
+
+class OffPolicyResult(TypedDict):
+    """``offpolicy_evaluate``'s result, written as ``ope_NAME.json``."""
+
+    source: str
+    campaigns: int
+    periods: int
+    decisions: int
+    logged_policy_value: dict[str, Any]
+    propensities: str  # "logged" or "estimated"
+    propensity_model: dict[str, Any] | None
+    warnings: list[str]
+    policies: dict[str, PolicyEstimates]
+    sample: NotRequired[dict[str, int]]  # a long log's customer sample (log_buckets)
+    simulated: NotRequired[dict[str, Any]]  # the policy's simulated value, per world
+    held_out: NotRequired[bool]  # in a report: the log is not the world's own
+
+
 def offpolicy_evaluate(
     policies: dict[str, Policy],
     log: CampaignLog,
@@ -49,7 +75,7 @@ def offpolicy_evaluate(
     seed: int = 0,
     method: str = DEFAULT_METHOD,
     model_free: tuple[str, ...] = (),
-) -> dict[str, Any]:
+) -> OffPolicyResult:
     """Estimates, intervals, diagnostics and a launch verdict for each policy on ``log``.
 
     Policies named in ``model_free`` skip sequential DR (its model simulates the rest of the
@@ -78,7 +104,7 @@ def offpolicy_evaluate(
     propensity, warnings, estimated = _propensities(panel, observations, active, replay, seed=seed)
     base = LoggedEpisodes(replay.profit, propensity, propensity, active)
     logged = interval(logged_return(base), method=method, seed=seed)
-    table: dict[str, Any] = {}
+    table: dict[str, PolicyEstimates] = {}
     for name in policies:
         episodes = LoggedEpisodes(
             replay.profit, propensity, target[name], active, q_hat=q_hat[name], v_hat=v_hat[name]
@@ -123,7 +149,7 @@ def _propensities(panel, observations, active, replay, *, seed: int):
     return propensity, [fitted.warning()], fitted.to_dict()
 
 
-def estimates_frame(result: dict[str, Any]) -> pl.DataFrame:
+def estimates_frame(result: OffPolicyResult) -> pl.DataFrame:
     """One row per (policy, estimator): value and 95% interval, with the policy's diagnostics."""
     rows = []
     for name, row in result["policies"].items():
@@ -144,7 +170,7 @@ def estimates_frame(result: dict[str, Any]) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class OffPolicyRun:
-    result: dict[str, Any]
+    result: OffPolicyResult
     paths: dict[str, Path]
 
 

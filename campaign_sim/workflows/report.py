@@ -26,10 +26,11 @@ from campaign_sim.data.log import CampaignLog
 from campaign_sim.envs.worlds import settings_from
 from campaign_sim.ope.gate import MIN_GAIN
 from campaign_sim.reports.render import render_report
+from campaign_sim.reports.summary import Headline, PolicyRow, ReportSummary, Verdict
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.workflows.evaluation import EVALUATION_FILE, ZERO, Evaluation, PolicyResult
 from campaign_sim.workflows.log_buckets import estimation_sample, sample_note
-from campaign_sim.workflows.offpolicy import offpolicy_evaluate
+from campaign_sim.workflows.offpolicy import OffPolicyResult, offpolicy_evaluate
 from campaign_sim.workflows.pilot import PilotSettings
 from campaign_sim.workflows.strategy import rebuild_policy, strategy_mix
 from campaign_sim.workflows.train import BASELINE_BAU
@@ -63,7 +64,7 @@ def check_agents(run: RunDir) -> None:
         check_agent_file(algo, meta_path.parent / "model.zip")
 
 
-def build_summary(run: RunDir, *, seed: int) -> dict[str, Any]:
+def build_summary(run: RunDir, *, seed: int) -> ReportSummary:
     path = run.evaluations / EVALUATION_FILE
     if not path.exists():
         raise InputError(f"{run.root}: no {path.name} (run `campaign-sim train --out {run.root}` first)")
@@ -152,7 +153,7 @@ def _recommend(policies: dict[str, PolicyResult], reference: str) -> str:
     return max(candidates, key=lambda n: candidates[n]["expected_profit"].mean)
 
 
-def _verdict(evaluation: Evaluation, recommended: str, offpolicy: dict[str, Any] | None) -> dict[str, Any]:
+def _verdict(evaluation: Evaluation, recommended: str, offpolicy: OffPolicyResult | None) -> Verdict:
     """GO when the paired 95% interval of (recommended - baseline) is above zero in every
     world it was evaluated in (the fitted world under its pessimism penalty, and the true
     world when the history was generated from one) AND the off-policy launch gate on the
@@ -197,7 +198,7 @@ def _verdict(evaluation: Evaluation, recommended: str, offpolicy: dict[str, Any]
     return {"verdict": "GO" if go else "NO-GO", "reasons": reasons, "basis": basis}
 
 
-def _safety_verdict(safety: dict[str, Any], simulated: dict[str, Any]) -> dict[str, Any]:
+def _safety_verdict(safety: dict[str, Any], simulated: Verdict) -> Verdict:
     """The held-out gate decides (``campaign-sim recommend``); the simulation is context."""
     gate = safety["gate"]
     decided = (
@@ -251,7 +252,7 @@ def _signed(value: float) -> str:
 
 def _offpolicy(
     run: RunDir, world, log: CampaignLog, recommended: str, config, *, seed: int
-) -> dict[str, Any]:
+) -> OffPolicyResult:
     """The recommended policy and the cheap baselines on the logged history the world was fitted
     from. Myopic greedy joins only when recommended, and without sequential DR (it queries the
     model per action, so simulating from every logged state costs minutes); online bandits are
@@ -269,7 +270,7 @@ def _offpolicy(
     return offpolicy_evaluate(policies, log, world, settings, seed=seed, model_free=costly)
 
 
-def _policy_rows(evaluation: Evaluation, offpolicy: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _policy_rows(evaluation: Evaluation, offpolicy: OffPolicyResult | None) -> list[PolicyRow]:
     """Simulated values per world, then the off-policy estimates (the gate's estimator)."""
     rows = [
         {"policy": name, "where": WHERE_LABELS[place], **row["expected_profit"].to_json()}
@@ -310,7 +311,7 @@ def _policy_rows(evaluation: Evaluation, offpolicy: dict[str, Any] | None) -> li
     return rows
 
 
-def _ope_evidence(offpolicy: dict[str, Any] | None, recommended: str) -> dict[str, str] | None:
+def _ope_evidence(offpolicy: OffPolicyResult | None, recommended: str) -> dict[str, str] | None:
     if offpolicy is None or recommended not in offpolicy["policies"]:
         return None
     row = offpolicy["policies"][recommended]
@@ -341,7 +342,7 @@ def _domain(config, world: FittedWorld | None) -> dict[str, Any]:
     }
 
 
-def _headline(rec: PolicyResult, base: PolicyResult, population: int) -> dict[str, Any]:
+def _headline(rec: PolicyResult, base: PolicyResult, population: int) -> Headline:
     spend = rec["discount_cost"].mean + rec["contact_cost"].mean
     diff = rec.vs_reference or ZERO
     return {
