@@ -161,8 +161,11 @@ def main() -> None:
         fit = {k: recorded[k] for k in FIT_KEYS}
     else:
         train, fit = ray_pairs(args, previous)
-    with tempfile.TemporaryDirectory() as tmp:
-        rss = [peak_rss(Path(tmp), n, args.rss_cap_gb) for n in args.rss_sizes]
+    if args.rss_sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            rss = [peak_rss(Path(tmp), n, args.rss_cap_gb) for n in args.rss_sizes]
+    else:  # `--rss-sizes` with no sizes: keep the recorded ones
+        rss = json.loads(previous.read_text())["fit_peak_rss"]
     write(train, fit, rss)
 
 
@@ -224,7 +227,7 @@ def write(train: dict, fit: dict, rss: list[dict]) -> None:
 
 4 PPO seeds x 1,000,000 steps (256 shoppers per step), trained one after the other in one process, then as 4 Ray tasks on a local head with 2 CPUs, in the same run: {train["train_seconds_local"]:.0f} s against {train["train_seconds_ray"]:.0f} s, a speed-up of **{train["train_speedup_ray"]:.2f}x** (floor 1.7x); evaluations identical: {train["identical_evaluation"]}.
 
-A 4-member ensemble `fit` of a {FIT_CUSTOMERS * FIT_PERIODS:,}-row generated log, in one process, then with `--ray` (each member a task) on the same head: {fit["fit_seconds_local"]:.0f} s against {fit["fit_seconds_ray"]:.0f} s, a speed-up of **{fit["fit_speedup_ray"]:.2f}x** (the whole command, with loading, support and behaviour models, which stay in one process); worlds byte-equal: {fit["identical_world"]}.
+A 4-member ensemble `fit` of a {FIT_CUSTOMERS * FIT_PERIODS:,}-row generated log, in one process, then with `--ray` (each member a task) on the same head: {fit["fit_seconds_local"]:.0f} s against {fit["fit_seconds_ray"]:.0f} s, a speed-up of **{fit["fit_speedup_ray"]:.2f}x** (the whole command: the members and the behaviour model are Ray tasks, the behaviour model submitted first as the longest; loading, encoding, the support table and fidelity stay in the driver); worlds byte-equal: {fit["identical_world"]}.
 
 Peak RSS of `fit` (one member, two epochs) and of `evaluate --policy` (an agent trained for 2,048 steps in that world, on the same log) as the log grows (floor at 10M rows: 4 GB each; a command past the cap is stopped there). Up to `world.max_rows` (1M) rows the log is read whole. A longer one is read one bucket of customers at a time (data/buckets.py): `fit` fits on a sample of its customers holding about 1M rows and validates every other bucket and counts it into the support table; `evaluate` estimates on a bucket the world was not fitted on and validates the rest:
 

@@ -71,8 +71,37 @@ class MemberJob:
     prior_offsets: np.ndarray | None
 
 
+@dataclass(frozen=True)
+class BehaviourJob:
+    """The logging policy's model (``fit_behaviour``): it needs none of the members, so it can
+    train beside them; seeded from ``seed`` alone, like a member."""
+
+    inputs: np.ndarray  # shopper and dynamic-state columns of every row
+    actions: np.ndarray
+    allowed: np.ndarray  # (rows, n_actions) what the logging policy could choose
+    train: np.ndarray
+    valid: np.ndarray
+    seed: int
+    propensity: np.ndarray | None
+
+    def run(self) -> dict[str, np.ndarray]:
+        torch.set_num_threads(1)
+        return fit_behaviour(
+            self.inputs,
+            self.actions,
+            self.allowed,
+            train=self.train,
+            valid=self.valid,
+            seed=self.seed,
+            propensity=self.propensity,
+        )
+
+
 TrainedMember = tuple[ResponseNet, list[float]]
-MemberRunner = Callable[[MemberData, list[MemberJob]], list[TrainedMember]]
+# Trains the members and the behaviour model somewhere (e.g. as Ray tasks, workflows/ray_runner.py)
+MemberRunner = Callable[
+    [MemberData, list[MemberJob], BehaviourJob], tuple[list[TrainedMember], dict[str, np.ndarray]]
+]
 
 
 def train_one_member(data: MemberData, job: MemberJob, on_epoch: Callable[[int, float], None] | None = None):
@@ -195,6 +224,15 @@ def fit_world(
         for member in range(config.world.ensemble)
     ]
     data = MemberData(inputs, targets, split.valid, config.world, rows)
+    behaviour_job = BehaviourJob(
+        np.concatenate([shopper, state], axis=1),
+        actions,
+        logged_allowed(log.frame, config, actions),
+        split.train,
+        split.valid,
+        seed,
+        log.frame.get_column(S.PROPENSITY).to_numpy() if log.has_propensity else None,
+    )
     if member_runner is None:
         trained = [
             train_one_member(
@@ -202,8 +240,9 @@ def fit_world(
             )
             for job in jobs
         ]
+        behaviour = behaviour_job.run()
     else:
-        trained = member_runner(data, jobs)
+        trained, behaviour = member_runner(data, jobs, behaviour_job)
     models, histories = [m for m, _ in trained], [h for _, h in trained]
     support = np.bincount(actions, minlength=config.actions.n_actions)
     support_table = fit_support(
@@ -214,15 +253,6 @@ def fit_world(
         purchases=targets.conversion,
         n_actions=config.actions.n_actions,
         seed=seed,
-    )
-    behaviour = fit_behaviour(
-        np.concatenate([shopper, state], axis=1),
-        actions,
-        logged_allowed(log.frame, config, actions),
-        train=split.train,
-        valid=split.valid,
-        seed=seed,
-        propensity=log.frame.get_column(S.PROPENSITY).to_numpy() if log.has_propensity else None,
     )
     population = shopper_population(log, actions, seed=seed)
     dynamic = [c for c in encoding.state if c]
