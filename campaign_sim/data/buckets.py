@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from campaign_sim.core.config import CampaignConfig
@@ -39,6 +40,30 @@ class Bucket:
 
     buckets: CustomerBuckets
     index: int
+
+
+# the columns that say which log it is: a world remembers its log's digest of them
+DIGEST_COLUMNS = {
+    S.CUSTOMER_ID: pl.String,
+    S.PERIOD: pl.Int64,
+    S.CHANNEL: pl.String,
+    S.DISCOUNT: pl.Float64,
+    S.VISIT: pl.Int64,
+    S.CONVERSION: pl.Int64,
+    S.REVENUE: pl.Float64,
+}
+
+
+def log_digest(frame: pl.DataFrame) -> int:
+    """A digest of the rows of a campaign log (in any row order, read raw or through its config):
+    the wrapping sum of row hashes, so the digests of a log's buckets add up to the log's."""
+    columns = [pl.col(c).cast(t) for c, t in DIGEST_COLUMNS.items() if c in frame.columns]
+    hashes = frame.select(columns).hash_rows(seed=0).to_numpy()
+    return int(np.add.reduce(hashes, dtype=np.uint64)) if hashes.size else 0
+
+
+def add_digests(a: int, b: int) -> int:
+    return (a + b) % 2**64
 
 
 def count_rows(path: str | Path) -> int:

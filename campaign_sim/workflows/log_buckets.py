@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from campaign_sim.core.config import CampaignConfig
-from campaign_sim.data.buckets import Bucket, CustomerBuckets, buckets_of
+from campaign_sim.data.buckets import Bucket, CustomerBuckets, add_digests, buckets_of, log_digest
 from campaign_sim.data.log import CampaignLog, load_log
 from campaign_sim.simulators.fitted.fit import with_more_support
 from campaign_sim.simulators.fitted.world import FittedWorld
@@ -21,14 +21,16 @@ def count_other_buckets(
 ) -> FittedWorld:
     """Validate the customers the world was not fitted on (buckets 1..), one bucket at a time,
     and count their rows into its support."""
-    sample = int(world.metadata["rows"])
+    sample, digest = int(world.metadata["rows"]), int(world.metadata["log_digest"])
     for index in range(1, buckets.count):
         more = load_log(logs, config, bucket=Bucket(buckets, index))
         if more.frame.height:
             world = with_more_support(world, more)
+            digest = add_digests(digest, log_digest(more.frame))
         del more
     total = int(world.support.sum())
     world.metadata.update(rows=total, fitted_rows=sample, customer_buckets=buckets.count)
+    world.metadata["log_digest"] = str(digest)
     world.metadata["assumptions"].append(
         f"fitted on a sample of the log's customers: {sample:,} of its {total:,} rows (1 of "
         f"{buckets.count} buckets by a hash of customer_id; world.max_rows = {config.world.max_rows:,}); "

@@ -11,6 +11,7 @@ import polars as pl
 
 from campaign_sim.data.buckets import Bucket, CustomerBuckets
 from campaign_sim.data.log import load_log
+from campaign_sim.simulators.fitted.fit import held_out_rows
 from campaign_sim.simulators.fitted.world import FittedWorld
 from tests.integration.cli_runs import SMALL_WORLD, invoke
 
@@ -35,6 +36,9 @@ def test_a_long_log_is_fitted_on_a_sample_and_counted_whole(tmp_path):
     assert int(world.support.sum()) == int(world.support_table.decisions.sum()) == log.height
     assert int(world.support_table.purchases.sum()) == int((log.get_column("conversion") > 0).sum())
     assert any("sample of the log's customers" in a for a in meta["assumptions"])
+    # out of sample for the copy correction: every customer outside the sample, and its test ones
+    held = held_out_rows(world, log)
+    assert held.size == log.height - meta["fitted_rows"] + meta["split_rows"]["test"]
 
     # off-policy estimates on a bucket the world was not fitted on, saying so
     run = tmp_path / "run"

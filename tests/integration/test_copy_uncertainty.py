@@ -3,6 +3,8 @@ part 2); its coverage on unseen copies is measured in benchmarks/bench_llm.py.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -10,17 +12,33 @@ import pytest
 from campaign_sim.data.copies import load_copy_embeddings
 from campaign_sim.data.text import HashingEncoder
 from campaign_sim.simulators.fitted.copy_uncertainty import copy_lift_interval, logged_lift_offset
+from campaign_sim.simulators.fitted.fit import held_out_rows
 from campaign_sim.simulators.fitted.world import FittedWorld
-from tests.integration.cli_runs import small_fitted_run
+from tests.integration.cli_runs import invoke, small_fitted_run
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> tuple[FittedWorld, np.ndarray, pl.DataFrame]:
-    run = small_fitted_run(tmp_path_factory.mktemp("copies"))
+    """The world, its logged copies' embeddings, and a history it was not fitted on (the same
+    campaign generated again with another seed: every customer is out of sample)."""
+    root = tmp_path_factory.mktemp("copies")
+    run = small_fitted_run(root)
     world = FittedWorld.load(run / "world")
     library = load_copy_embeddings(run.parent / "data" / "copies.parquet", encoder=HashingEncoder())
-    history = pl.read_parquet(run.parent / "data" / "log.parquet")
+    again = ("data", "generate", "--out", root / "again", "-n", "1500", "-t", "4", "--seed", "1", "-q")
+    assert invoke(*again).exit_code == 0
+    history = pl.read_parquet(root / "again" / "log.parquet")
     return world, np.stack([library[c] for c in world.config.actions.copies]), history
+
+
+def test_the_correction_reads_only_customers_that_did_not_fit_the_world(world, tmp_path_factory):
+    fitted, _, other = world
+    own = pl.read_parquet(Path(fitted.metadata["source"]))
+    held = held_out_rows(fitted, own)
+    assert held.size == fitted.metadata["split_rows"]["test"]  # the fit's test customers, whole
+    customers = own.get_column("customer_id")
+    assert customers.gather(held).n_unique() == round(0.15 * customers.n_unique())
+    assert held_out_rows(fitted, other).size == other.height  # another log: nobody fitted it
 
 
 def test_logged_copies_keep_the_members_spread_and_far_copies_widen(world):

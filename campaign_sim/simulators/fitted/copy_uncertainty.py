@@ -21,6 +21,7 @@ from campaign_sim.core.config import NO_CONTACT
 from campaign_sim.core.stats import Z95
 from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_index
+from campaign_sim.simulators.fitted.fit import held_out_rows
 from campaign_sim.simulators.fitted.world import FittedWorld
 
 
@@ -79,7 +80,10 @@ def copy_lift_interval(
 def logged_lift_offset(
     world: FittedWorld, history: pl.DataFrame, discount: float, channel: str, key: str
 ) -> LiftOffset | None:
-    """The history's correction of the offer's lift; None when either side has < MIN_ROWS rows."""
+    """The history's correction of the offer's lift, from the customers that did not fit the
+    world (``held_out_rows``: cross-fitting, so the residuals are out of sample); None when
+    either side has < MIN_ROWS rows."""
+    history = history[held_out_rows(world, history)]
     first = history.filter(pl.col(S.PERIOD) == pl.col(S.PERIOD).min().over(S.CUSTOMER_ID))
     offer = (pl.col(S.CHANNEL) == channel) & ((pl.col(S.DISCOUNT) - discount).abs() < 1e-9)
     sides = [first.filter(offer), first.filter(pl.col(S.CHANNEL) == NO_CONTACT)]

@@ -15,6 +15,7 @@ import torch
 from campaign_sim.core.config import CampaignConfig, WorldConfig
 from campaign_sim.core.errors import InputError
 from campaign_sim.data import schema as S
+from campaign_sim.data.buckets import CustomerBuckets, log_digest
 from campaign_sim.data.log import CampaignLog
 from campaign_sim.simulators.fitted.behaviour import fit_behaviour, logged_allowed
 from campaign_sim.simulators.fitted.encoding import Encoding, fit_encoding, training_actions
@@ -122,7 +123,13 @@ def train_one_member(data: MemberData, job: MemberJob, on_epoch: Callable[[int, 
 
 def split_by_customer(log: CampaignLog, *, valid_share: float, test_share: float, seed: int) -> FitSplit:
     """Customers (not rows) go to train / valid / test, so no shopper leaks across splits."""
-    customers = log.frame.get_column(S.CUSTOMER_ID)
+    return split_customers(
+        log.frame.get_column(S.CUSTOMER_ID), valid_share=valid_share, test_share=test_share, seed=seed
+    )
+
+
+def split_customers(customers: pl.Series, *, valid_share: float, test_share: float, seed: int) -> FitSplit:
+    """``split_by_customer`` of rows whose customer ids are ``customers``."""
     codes = customers.rank("dense").cast(pl.Int64).to_numpy() - 1
     n = int(codes.max()) + 1
     order = np.random.default_rng(seed).permutation(n)
@@ -261,6 +268,7 @@ def fit_world(
         # resolved: a report read from another directory must find the same log
         "source": str(Path(log.source).resolve()) if Path(log.source).is_file() else log.source,
         "rows": log.frame.height,
+        "log_digest": str(log_digest(log.frame)),  # which log: held_out_rows knows it again
         "seed": seed,
         "split_rows": {"train": len(split.train), "valid": len(split.valid), "test": len(split.test)},
         "validation_history": histories,
@@ -294,6 +302,32 @@ def with_more_support(world: FittedWorld, log: CampaignLog) -> FittedWorld:
         purchases = log.frame.get_column(S.CONVERSION).to_numpy()
         table = table.counted(encoding, encoding.shopper_matrix(log.frame), state, (actions, purchases))
     return replace(world, support=support, support_table=table)
+
+
+def held_out_rows(world: FittedWorld, history: pl.DataFrame) -> np.ndarray:
+    """Rows of ``history`` whose customers trained none of ``world``'s members and chose none of
+    its epochs. When ``history`` is the log the world was fitted from (the same rows, by
+    ``log_digest``): the fit's test customers (validation ones when test_share is 0) and, after a
+    bucketed fit, every customer outside its sample. Any other log: all rows."""
+    meta, shares = world.metadata, world.config.world
+    if meta.get("log_digest") != str(log_digest(history)):  # another log (or an older world)
+        return np.arange(history.height)
+    sampled = np.ones(history.height, dtype=bool)
+    if meta.get("customer_buckets"):
+        keep = CustomerBuckets(int(meta["customer_buckets"]), int(meta["seed"])).keep(0)
+        sampled = history.select(keep).to_series().to_numpy()
+    rows = np.flatnonzero(sampled)
+    split = split_customers(
+        history.get_column(S.CUSTOMER_ID).gather(rows),
+        valid_share=shares.validation_share,
+        test_share=shares.test_share,
+        seed=int(meta["seed"]),
+    )
+    held = split.test if split.test.size else split.valid
+    recorded = meta.get("split_rows", {}).get("test" if split.test.size else "valid")
+    if recorded != held.size:  # not the split the fit made: this is another log
+        return np.arange(history.height)
+    return np.sort(np.concatenate([np.flatnonzero(~sampled), rows[held]]))
 
 
 MAX_POPULATION = 100_000
