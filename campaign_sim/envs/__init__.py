@@ -15,16 +15,14 @@ import lazy_loader as _lazy
 from gymnasium.envs.registration import register, registry
 
 ENV_ID = "campaign_sim/Campaign-v0"
-__getattr__, __dir__, __all__ = _lazy.attach(
-    __name__,
-    submod_attrs={
-        "campaign_env": ["CampaignEnv"],
-        "vector_env": ["VectorCampaignEnv"],
-        "sb3_vec_env": ["CampaignVecEnv"],
-        "engine": ["CampaignEngine", "EnvSettings"],
-        "records": ["INFO_KEYS"],
-    },
-)
+_EXPORTS = {
+    "campaign_env": ["CampaignEnv"],
+    "vector_env": ["VectorCampaignEnv"],
+    "sb3_vec_env": ["CampaignVecEnv"],
+    "engine": ["CampaignEngine", "EnvSettings"],
+    "records": ["INFO_KEYS"],
+}
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs=_EXPORTS)
 __all__ = [*__all__, "ENV_ID"]
 
 if ENV_ID not in registry:

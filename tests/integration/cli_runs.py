@@ -40,21 +40,13 @@ def small_fitted_run(root: Path, *, periods: int = 4) -> Path:
 
 def small_trained_run(root: Path) -> Path:
     """``small_fitted_run`` plus a briefly trained PPO agent and the baselines' evaluation."""
-    run = small_fitted_run(root)
-    trained = invoke(
-        "train",
-        "--world",
-        run / "world",
-        "--out",
-        run,
-        "--timesteps",
-        "2048",
-        "--n-envs",
-        "64",
-        "--eval-shoppers",
-        "300",
-        "-q",
-    )
+    return train_briefly(small_fitted_run(root))
+
+
+def train_briefly(run: Path, *extra: str) -> Path:
+    """A PPO agent trained 2,048 steps in ``run``'s world (``agents/ppo-seed0``)."""
+    args = ("--timesteps", "2048", "--n-envs", "64", "--eval-shoppers", "300", *extra, "-q")
+    trained = invoke("train", "--world", run / "world", "--out", run, *args)
     assert trained.exit_code == 0, trained.output
     return run
 

@@ -13,7 +13,7 @@ from campaign_sim.data.buckets import Bucket, CustomerBuckets
 from campaign_sim.data.log import load_log
 from campaign_sim.simulators.fitted.fit import held_out_rows
 from campaign_sim.simulators.fitted.world import FittedWorld
-from tests.integration.cli_runs import SMALL_WORLD, invoke
+from tests.integration.cli_runs import SMALL_WORLD, invoke, train_briefly
 
 
 def _fit(log, out, *extra):
@@ -42,22 +42,7 @@ def test_a_long_log_is_fitted_on_a_sample_and_counted_whole(tmp_path):
 
     # off-policy estimates on a bucket the world was not fitted on, saying so
     run = tmp_path / "run"
-    trained = invoke(
-        "train",
-        "--world",
-        run / "world",
-        "--out",
-        run,
-        "--timesteps",
-        "2048",
-        "--n-envs",
-        "64",
-        "--eval-shoppers",
-        "300",
-        "--no-baselines",
-        "-q",
-    )
-    assert trained.exit_code == 0, trained.output
+    train_briefly(run, "--no-baselines")
     evaluated = invoke("evaluate", "--policy", run / "agents" / "ppo-seed0", "--json")
     assert evaluated.exit_code == 0, evaluated.output
     result = json.loads((run / "evaluations" / "ope_ppo-seed0.json").read_text())

@@ -87,15 +87,7 @@ class BehaviourJob:
 
     def run(self) -> dict[str, np.ndarray]:
         torch.set_num_threads(1)
-        return fit_behaviour(
-            self.inputs,
-            self.actions,
-            self.allowed,
-            train=self.train,
-            valid=self.valid,
-            seed=self.seed,
-            propensity=self.propensity,
-        )
+        return fit_behaviour(**vars(self))  # the fields are its arguments, by name
 
 
 TrainedMember = tuple[ResponseNet, list[float]]

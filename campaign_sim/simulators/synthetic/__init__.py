@@ -1,13 +1,9 @@
-"""The ground-truth synthetic world: shoppers whose true response is known.
-
-Public names load on first use (``lazy_loader``): importing the package costs nothing."""
+"""The ground-truth synthetic world: shoppers whose true response is known."""
 
 import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = _lazy.attach(
-    __name__,
-    submod_attrs={
-        "world": ["SyntheticWorld"],
-        "truth": ["TruthParameters"],
-    },
-)
+_EXPORTS = {
+    "world": ["SyntheticWorld"],
+    "truth": ["TruthParameters"],
+}
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs=_EXPORTS)
