@@ -278,7 +278,7 @@ def main() -> None:
         "Intervals for the unseen copies' predicted lift (`simulators/fitted/copy_uncertainty.py`): the members' spread",
         "plus 2γ(d), γ the semivariogram of the logged copies' lifts fitted as slope × distance, d the distance to the",
         f"nearest logged copy (median d {response['median_distance_unseen']}), and the log's doubly robust correction",
-        "of the offer's lift (IPW mean residual of the e-mail rows minus the no-contact rows, first period; shift ± se:",
+        "of the offer's lift (IPW mean residual of the e-mail rows minus the no-contact rows, first period, read only from the fit's test customers: cross-fitted; shift ± se:",
         f"visit {response['offset_visit'][0]:+.4f} ± {response['offset_visit'][1]:.4f}, profit {response['offset_profit'][0]:+.3f} ± {response['offset_profit'][1]:.3f}):",
         "",
         "| 95% interval covers the true lift (20 unseen copies) | corrected, distance-aware | no correction, distance-aware | no correction, members' spread alone | floor |",
