@@ -115,13 +115,14 @@ def train_one_member(data: MemberData, job: MemberJob, on_epoch: Callable[[int, 
 
 def split_by_customer(log: CampaignLog, *, valid_share: float, test_share: float, seed: int) -> FitSplit:
     """Customers (not rows) go to train / valid / test, so no shopper leaks across splits."""
-    return split_customers(
+    return split_customer_ids(
         log.frame.get_column(S.CUSTOMER_ID), valid_share=valid_share, test_share=test_share, seed=seed
     )
 
 
-def split_customers(customers: pl.Series, *, valid_share: float, test_share: float, seed: int) -> FitSplit:
-    """``split_by_customer`` of rows whose customer ids are ``customers``."""
+def split_customer_ids(customers: pl.Series, *, valid_share: float, test_share: float, seed: int) -> FitSplit:
+    """``split_by_customer`` of rows whose customer ids are ``customers`` (``held_out_rows``
+    redoes a fit's split with it)."""
     codes = customers.rank("dense").cast(pl.Int64).to_numpy() - 1
     n = int(codes.max()) + 1
     order = np.random.default_rng(seed).permutation(n)
@@ -309,7 +310,7 @@ def held_out_rows(world: FittedWorld, history: pl.DataFrame) -> np.ndarray:
         keep = CustomerBuckets(int(meta["customer_buckets"]), int(meta["seed"])).keep(0)
         sampled = history.select(keep).to_series().to_numpy()
     rows = np.flatnonzero(sampled)
-    split = split_customers(
+    split = split_customer_ids(
         history.get_column(S.CUSTOMER_ID).gather(rows),
         valid_share=shares.validation_share,
         test_share=shares.test_share,
