@@ -3,10 +3,10 @@ shopper and scalar state), one record per slot for a period's results, and the c
 scalar rules.
 
 Records, not argument lists: a pass takes the slot records as one argument and reads
-``slot.fatigue``. Numba 0.68's parallel loops drop writes made through tuples of arrays and
-through arrays nested in records (a reset ``period`` stayed put, a reset unsubscribe flag came
-back set; ``tests/unit/envs/test_records.py`` keeps both reproductions), while scalar record
-fields and tuples of scalars are safe. So the per-channel unsubscribes and the recent-contact
+``slot.fatigue``. Numba 0.68's parallel loops silently dropped writes made through tuples of
+arrays and through arrays nested in records (a reset unsubscribe flag came back set;
+``tests/unit/envs/test_records.py`` dirties every slot and checks each reset), while scalar
+record fields, rows of plain 2-D arrays and tuples of scalars were written every time. So the per-channel unsubscribes and the recent-contact
 ring buffer share one plain (n, C + W) int8 array, ``flags``. numpy sees each field as a
 strided view (``ShopperState`` over the records and flags, the info dict over the results), so
 code outside the passes reads plain arrays.
