@@ -6,10 +6,10 @@ Records, not argument lists: a pass takes the slot records as one argument and r
 ``slot.fatigue``. Numba 0.68's parallel loops silently dropped writes made through tuples of
 arrays and through arrays nested in records (a reset unsubscribe flag came back set;
 ``tests/unit/envs/test_records.py`` dirties every slot and checks each reset), while scalar
-record fields, rows of plain 2-D arrays and tuples of scalars were written every time. So the per-channel unsubscribes and the recent-contact
-ring buffer share one plain (n, C + W) int8 array, ``flags``. numpy sees each field as a
-strided view (``ShopperState`` over the records and flags, the info dict over the results), so
-code outside the passes reads plain arrays.
+record fields, rows of plain 2-D arrays and tuples of scalars were written every time. So the
+per-channel unsubscribes and the recent-contact ring buffer share one plain (n, C + W) int8
+array, ``flags``. numpy sees each field as a strided view (``ShopperState`` over the records and
+flags, the info dict over the results), so code outside the passes reads plain arrays.
 """
 
 from __future__ import annotations
