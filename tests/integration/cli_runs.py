@@ -38,11 +38,6 @@ def small_fitted_run(root: Path, *, periods: int = 4) -> Path:
     return root / "run"
 
 
-def small_trained_run(root: Path) -> Path:
-    """``small_fitted_run`` plus a briefly trained PPO agent and the baselines' evaluation."""
-    return train_briefly(small_fitted_run(root))
-
-
 def train_briefly(run: Path, *extra: str) -> Path:
     """A PPO agent trained 2,048 steps in ``run``'s world (``agents/ppo-seed0``)."""
     args = ("--timesteps", "2048", "--n-envs", "64", "--eval-shoppers", "300", *extra, "-q")
@@ -52,6 +47,7 @@ def train_briefly(run: Path, *extra: str) -> Path:
 
 
 def copied_run(template: Path, into: Path) -> Path:
-    """A copy of the run directory ``template`` (its world still reads the template's log)."""
-    shutil.copytree(template, into / "run")
-    return into / "run"
+    """A copy of the run ``template`` with the data beside it (``run.parent / "data"``); the
+    world's recorded source is still the template's log."""
+    shutil.copytree(template.parent, into / "copy")
+    return into / "copy" / template.name

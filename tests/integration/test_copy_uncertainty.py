@@ -14,15 +14,15 @@ from campaign_sim.data.text import HashingEncoder
 from campaign_sim.simulators.fitted.copy_uncertainty import copy_lift_interval, logged_lift_offset
 from campaign_sim.simulators.fitted.fit import held_out_rows
 from campaign_sim.simulators.fitted.world import FittedWorld
-from tests.integration.cli_runs import invoke, small_fitted_run
+from tests.integration.cli_runs import invoke
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> tuple[FittedWorld, np.ndarray, pl.DataFrame]:
+def world(fitted_run_template, tmp_path_factory) -> tuple[FittedWorld, np.ndarray, pl.DataFrame]:
     """The world, its logged copies' embeddings, and a history it was not fitted on (the same
     campaign generated again with another seed: every customer is out of sample)."""
     root = tmp_path_factory.mktemp("copies")
-    run = small_fitted_run(root)
+    run = fitted_run_template  # read only
     world = FittedWorld.load(run / "world")
     library = load_copy_embeddings(run.parent / "data" / "copies.parquet", encoder=HashingEncoder())
     again = ("data", "generate", "--out", root / "again", "-n", "1500", "-t", "4", "--seed", "1", "-q")

@@ -12,12 +12,12 @@ import pytest
 
 from campaign_sim.workflows.pilot import ASSIGNMENT_FILE, CONTROL, PLAN_FILE
 from campaign_sim.workflows.pilot_analysis import _arm_result
-from tests.integration.cli_runs import invoke, small_fitted_run
+from tests.integration.cli_runs import copied_run, invoke
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory) -> Path:
-    return small_fitted_run(tmp_path_factory.mktemp("pilot"))
+def fitted(fitted_run_template, tmp_path_factory) -> Path:
+    return copied_run(fitted_run_template, tmp_path_factory.mktemp("pilot"))
 
 
 def test_the_plan_is_randomised_within_budget_and_reproducible(fitted):

@@ -18,7 +18,7 @@ import pytest
 from campaign_sim.core.errors import InputError
 from campaign_sim.core.manifest import MANIFEST_FILE
 from campaign_sim.simulators.fitted.world import FittedWorld
-from tests.integration.cli_runs import SMALL_WORLD, invoke, small_fitted_run
+from tests.integration.cli_runs import SMALL_WORLD, copied_run, invoke
 
 CLI = str(Path(sys.executable).parent / "campaign-sim")
 
@@ -29,8 +29,8 @@ def _strict(text: str):
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory) -> Path:
-    return small_fitted_run(tmp_path_factory.mktemp("integrity"))
+def fitted(fitted_run_template, tmp_path_factory) -> Path:
+    return copied_run(fitted_run_template, tmp_path_factory.mktemp("integrity"))
 
 
 def _fit_args(run: Path, data: Path | None = None) -> list[str]:
