@@ -4,7 +4,11 @@ absolute times, is what this noisy machine can tell):
    evaluations must be equal.
 2. A 4-member ensemble `fit`, local against `fit --ray` on the same head; the two worlds'
    weights must be byte-equal.
-3. Peak RSS of `fit` and `evaluate --policy` (`/usr/bin/time -v`) on generated logs of growing
+3. `recommend` on the same log, local against `recommend --ray` (fit, value-table chunks and
+   candidate scores as tasks); the two recommendations must be equal.
+4. `evaluate --policy` of 4 agents (trained briefly in that fitted world), local against
+   `evaluate --ray` (each agent a task); the estimates must be equal.
+5. Peak RSS of `fit` and `evaluate --policy` (`/usr/bin/time -v`) on generated logs of growing
    size, to show how memory grows with the log (one member, two epochs: memory is the data's,
    not the epochs'). A log
    longer than `world.max_rows` (1M by default) is fitted on a customer sample and read one
@@ -37,7 +41,8 @@ def _timed(args: list[str]) -> tuple[float, dict]:
     start = time.perf_counter()
     done = subprocess.run([str(BIN / "campaign-sim"), *args], capture_output=True, text=True, check=True)
     result = json.loads(done.stdout)
-    result.pop("run")
+    if isinstance(result, dict):
+        result.pop("run", None)
     return time.perf_counter() - start, result
 
 
@@ -73,6 +78,39 @@ def fit_pair(tmp: Path, address: str) -> dict:
         "fit_seconds_ray": ray_s,
         "fit_speedup_ray": local_s / ray_s,
         "identical_world": same,
+    }
+
+
+def recommend_pair(tmp: Path, address: str) -> dict:
+    """``recommend`` on the fit pair's log, here and with ``--ray``."""
+    data = tmp / "fitdata"
+    args = ["recommend", "--logs", str(data / "log.parquet"), "-c", str(data / "config.toml"), "--json"]
+    local_s, local = _timed(args)
+    ray_s, remote = _timed([*args, "--ray", address])
+    return {
+        "recommend_seconds_local": local_s,
+        "recommend_seconds_ray": ray_s,
+        "recommend_speedup_ray": local_s / ray_s,
+        "identical_recommendation": local == remote,
+    }
+
+
+def evaluate_pair(tmp: Path, address: str) -> dict:
+    """``evaluate --policy`` of 4 agents of the fit pair's world, here and with ``--ray``."""
+    run = tmp / "fit-local"
+    _run(["train", "--out", str(run), "--world", str(run / "world"), "--timesteps", "20000", "--seeds", "4"])
+    args = [
+        "evaluate",
+        "--json",
+        *(a for k in range(4) for a in ("--policy", str(run / "agents" / f"ppo-seed{k}"))),
+    ]
+    local_s, local = _timed(args)
+    ray_s, remote = _timed([*args, "--ray", address])
+    return {
+        "evaluate_seconds_local": local_s,
+        "evaluate_seconds_ray": ray_s,
+        "evaluate_speedup_ray": local_s / ray_s,
+        "identical_estimates": local == remote,
     }
 
 
@@ -158,7 +196,7 @@ def main() -> None:
     if args.skip_ray:
         recorded = json.loads(previous.read_text())
         train = {k: recorded[k] for k in TRAIN_KEYS}
-        fit = {k: recorded[k] for k in FIT_KEYS}
+        fit = {k: recorded.get(k) for k in FIT_KEYS}
     else:
         train, fit = ray_pairs(args, previous)
     if args.rss_sizes:
@@ -171,6 +209,13 @@ def main() -> None:
 
 TRAIN_KEYS = ("train_seconds_local", "train_seconds_ray", "train_speedup_ray", "identical_evaluation")
 FIT_KEYS = ("fit_seconds_local", "fit_seconds_ray", "fit_speedup_ray", "identical_world")
+FIT_KEYS += (
+    "recommend_seconds_local",
+    "recommend_seconds_ray",
+    "recommend_speedup_ray",
+    "identical_recommendation",
+)
+FIT_KEYS += ("evaluate_seconds_local", "evaluate_seconds_ray", "evaluate_speedup_ray", "identical_estimates")
 
 
 def ray_pairs(args: argparse.Namespace, previous: Path) -> tuple[dict, dict]:
@@ -198,6 +243,9 @@ def ray_pairs(args: argparse.Namespace, previous: Path) -> tuple[dict, dict]:
                 }
             print(json.dumps(train), flush=True)
             fit = fit_pair(Path(tmp), f"127.0.0.1:{port}")
+            print(json.dumps(fit), flush=True)
+            fit |= recommend_pair(Path(tmp), f"127.0.0.1:{port}")
+            fit |= evaluate_pair(Path(tmp), f"127.0.0.1:{port}")
             print(json.dumps(fit), flush=True)
     finally:
         subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True)
@@ -228,6 +276,10 @@ def write(train: dict, fit: dict, rss: list[dict]) -> None:
 4 PPO seeds x 1,000,000 steps (256 shoppers per step), trained one after the other in one process, then as 4 Ray tasks on a local head with 2 CPUs, in the same run: {train["train_seconds_local"]:.0f} s against {train["train_seconds_ray"]:.0f} s, a speed-up of **{train["train_speedup_ray"]:.2f}x** (floor 1.7x); evaluations identical: {train["identical_evaluation"]}.
 
 A 4-member ensemble `fit` of a {FIT_CUSTOMERS * FIT_PERIODS:,}-row generated log, in one process, then with `--ray` (each member a task) on the same head: {fit["fit_seconds_local"]:.0f} s against {fit["fit_seconds_ray"]:.0f} s, a speed-up of **{fit["fit_speedup_ray"]:.2f}x** (the whole command: the members and the behaviour model are Ray tasks, the behaviour model submitted first as the longest; loading, encoding, the support table and fidelity stay in the driver); worlds byte-equal: {fit["identical_world"]}.
+
+`recommend` on the same log (it fits a 5-member world on half of the customers, then values 64 actions at up to 24,000 logged states for 24 candidates and scores them on the selection customers), then with `--ray` (the members and the behaviour model, 8 chunks of the value table and the 24 scores are tasks): {fit["recommend_seconds_local"]:.0f} s against {fit["recommend_seconds_ray"]:.0f} s, **{fit["recommend_speedup_ray"]:.2f}x**; recommendations identical: {fit["identical_recommendation"]}.
+
+`evaluate --policy` of 4 PPO agents (20,000 steps each) in the locally fitted world, on its log, then with `--ray` (each agent a task; the log and world are read once, in the driver, and written once per agent): {fit["evaluate_seconds_local"]:.0f} s against {fit["evaluate_seconds_ray"]:.0f} s, **{fit["evaluate_speedup_ray"]:.2f}x**; estimates identical: {fit["identical_estimates"]}. One agent's evaluation is one sequential replay of the log: nothing in it is split.
 
 Peak RSS of `fit` (one member, two epochs) and of `evaluate --policy` (an agent trained for 2,048 steps in that world, on the same log) as the log grows (floor at 10M rows: 4 GB each; a command past the cap is stopped there). Up to `world.max_rows` (1M) rows the log is read whole. A longer one is read one bucket of customers at a time (data/buckets.py): `fit` fits on a sample of its customers holding about 1M rows and validates every other bucket and counts it into the support table; `evaluate` estimates on a bucket the world was not fitted on and validates the rest:
 

@@ -16,6 +16,8 @@ the finite-state setting the paper's guarantee is stated for, and cheap at every
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -117,9 +119,40 @@ def spibb_projection(
     return np.where(has_support[:, None], probs, behaviour)
 
 
-def value_table(world: FittedWorld, frame: pl.DataFrame, *, pessimism: float, seed: int) -> np.ndarray:
-    """(groups, actions) the fitted world's expected profit of each action (minus ``pessimism``
-    x disagreement), averaged over up to Q_ROWS_PER_GROUP logged states of each group."""
+@dataclass(frozen=True)
+class ValueStates:
+    """The logged states a value table averages over: up to Q_ROWS_PER_GROUP per group."""
+
+    shopper: np.ndarray  # (rows, shopper_dim) encoded
+    state: np.ndarray  # (rows, state_dim) standardised
+    group: np.ndarray  # (rows,) context group
+    groups: int
+
+    def table(self, values: ActionValues, *, pessimism: float) -> np.ndarray:
+        """(groups, actions) mean of ``values.mean - pessimism x values.spread`` per group."""
+        table = np.zeros((self.groups, values.mean.shape[0]))
+        for action in range(values.mean.shape[0]):
+            np.add.at(table[:, action], self.group, values.mean[action] - pessimism * values.spread[action])
+        return table / np.maximum(np.bincount(self.group, minlength=self.groups), 1)[:, None]
+
+
+@dataclass(frozen=True)
+class ActionValues:
+    """Each action's expected profit this period at each sampled state, and the ensemble's
+    disagreement on it: (actions, rows) arrays, computed once for every pessimism level."""
+
+    mean: np.ndarray
+    spread: np.ndarray
+
+    @staticmethod
+    def join(parts: list[ActionValues]) -> ActionValues:
+        """Values computed for consecutive action chunks, as one."""
+        mean, spread = (np.concatenate([getattr(p, k) for p in parts]) for k in ("mean", "spread"))
+        return ActionValues(mean, spread)
+
+
+def value_states(world: FittedWorld, frame: pl.DataFrame, *, seed: int) -> ValueStates:
+    """Up to Q_ROWS_PER_GROUP logged states of each group of ``frame``, drawn with ``seed``."""
     enc = world.encoding
     x, state_std = enc.shopper_matrix(frame), enc.state_matrix(frame)
     raw = {c: frame.get_column(c).cast(pl.Float64).to_numpy() for c in enc.state}
@@ -131,10 +164,20 @@ def value_table(world: FittedWorld, frame: pl.DataFrame, *, pessimism: float, se
             for g in range(world.support_table.groups)
         ]
     )
-    n_actions = world.config.actions.n_actions
-    table = np.zeros((world.support_table.groups, n_actions))
-    counts = np.bincount(group[rows], minlength=table.shape[0])
-    for action in range(n_actions):
-        mean, spread = world.expected_reward(x[rows], state_std[rows], np.full(rows.size, action))
-        np.add.at(table[:, action], group[rows], mean - pessimism * spread)
-    return table / np.maximum(counts, 1)[:, None]
+    return ValueStates(x[rows], state_std[rows], group[rows], world.support_table.groups)
+
+
+def action_values(world: FittedWorld, states: ValueStates, actions: range) -> ActionValues:
+    """The fitted world's expected profit of each of ``actions`` at every sampled state."""
+    pairs = [
+        world.expected_reward(states.shopper, states.state, np.full(states.group.size, a)) for a in actions
+    ]
+    return ActionValues(np.array([m for m, _ in pairs]), np.array([s for _, s in pairs]))
+
+
+def value_table(world: FittedWorld, frame: pl.DataFrame, *, pessimism: float, seed: int) -> np.ndarray:
+    """(groups, actions) the fitted world's expected profit of each action (minus ``pessimism``
+    x disagreement), averaged over up to Q_ROWS_PER_GROUP logged states of each group."""
+    states = value_states(world, frame, seed=seed)
+    values = action_values(world, states, range(world.config.actions.n_actions))
+    return states.table(values, pessimism=pessimism)

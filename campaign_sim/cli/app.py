@@ -181,6 +181,13 @@ def recommend(
         Path | None, typer.Option("--out", "-o", help="Run directory to save the evidence in (RUN/safety).")
     ] = None,
     json: JsonOption = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Fit, value tables and candidate scores as Ray tasks: 'auto' or HOST:PORT of a cluster.",
+        ),
+    ] = None,
 ) -> None:
     """Safe improvement: fit and propose on some customers, select and gate on others."""
     import warnings
@@ -192,7 +199,9 @@ def recommend(
     root = check_run_root(out) if out is not None else None
     with warnings.catch_warnings(record=True) as caught:  # one "warning:" line each, no source echo
         warnings.simplefilter("always")
-        result, saved = run_recommend(logs, resolved, seed=resolved.seed if seed is None else seed, out=root)
+        result, saved = run_recommend(
+            logs, resolved, seed=resolved.seed if seed is None else seed, out=root, ray=ray
+        )
     for message in dict.fromkeys(str(w.message) for w in caught):
         err_console.print(f"warning: {message}", style="yellow")
     if saved is not None:

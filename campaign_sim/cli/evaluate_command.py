@@ -4,6 +4,8 @@ estimators' checks where the truth is known (``--benchmark obd|hillstrom|synthet
 from __future__ import annotations
 
 import json as json_module
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +15,7 @@ from campaign_sim.cli.common import JsonOption, QuietOption, out_console, print_
 from campaign_sim.core.atomic import write_text_atomic
 from campaign_sim.core.config import MAX_SEED
 from campaign_sim.core.errors import InputError
+from campaign_sim.core.tasks import TaskMap, run_here
 from campaign_sim.ope.intervals import METHODS
 
 BENCHMARKS = ("obd", "hillstrom", "synthetic")
@@ -24,7 +27,10 @@ def evaluate(
         str | None, typer.Option("--benchmark", help="Validate the estimators: obd, hillstrom or synthetic.")
     ] = None,
     policy: Annotated[
-        Path | None, typer.Option("--policy", help="A trained agent to evaluate: runs/X/agents/NAME.")
+        list[Path] | None,
+        typer.Option(
+            "--policy", help="A trained agent to evaluate: runs/X/agents/NAME (repeatable, one run)."
+        ),
     ] = None,
     logs: Annotated[
         Path | None, typer.Option("--logs", help="--policy: the logged history (default: the world's log).")
@@ -51,58 +57,76 @@ def evaluate(
     replications: Annotated[int, typer.Option("--replications", min=2, help="synthetic: replications.")] = 50,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the result as JSON here.")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED)] = 0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Each --policy agent, or each benchmark replication or campaign, as a Ray task: "
+            "'auto' or HOST:PORT of a cluster.",
+        ),
+    ] = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Off-policy evaluation: an agent on the logged history with a launch verdict (--policy), or
     the estimators' checks where the truth is known (--benchmark)."""
-    if (benchmark is None) == (policy is None):
+    if (benchmark is None) == (not policy):
         raise InputError(
             "give exactly one of --policy runs/X/agents/NAME or --benchmark obd|hillstrom|synthetic"
         )
     if interval not in METHODS:
         raise InputError(f"--interval {interval!r}: expected one of {', '.join(METHODS)}")
-    if policy is not None:
-        result = _evaluate_policy(
-            policy, logs=logs, world=world, method=interval, seed=seed, quiet=quiet or json
-        )
-    else:
-        result = _benchmark(
-            benchmark, path, campaigns=campaign, replications=replications, seed=seed, quiet=quiet or json
-        )
+    for agent in policy or ():
+        if not agent.exists():
+            raise InputError(f"{agent}: no such agent folder (--policy)")
+    source = None if policy else _benchmark_source(benchmark, path, campaigns=campaign)
+    quiet = quiet or json
+    with _workers(ray) as tasks:  # bad input is refused above, before a cluster is joined
+        if policy:
+            results = _evaluate_policies(
+                policy, logs=logs, world=world, method=interval, seed=seed, quiet=quiet, tasks=tasks
+            )
+            result = results[0] if len(results) == 1 else results
+        else:
+            with progress(f"running the {benchmark} off-policy benchmark", quiet=quiet):
+                result = _benchmark(
+                    benchmark, source, campaign, replications=replications, seed=seed, tasks=tasks
+                )
     if out is not None:
         write_text_atomic(out, json_module.dumps(result, indent=2, sort_keys=True) + "\n")
     if json:
         print_json(result)
         return
-    lines = _policy_lines(result) if policy is not None else _lines(benchmark, result)
+    lines = [line for r in results for line in _policy_lines(r)] if policy else _lines(benchmark, result)
     for line in lines:
         out_console.print(line, markup=False, soft_wrap=True)
 
 
-def _evaluate_policy(
-    policy: Path, *, logs: Path | None, world: Path | None, method: str, seed: int, quiet: bool
-) -> dict:
+@contextmanager
+def _workers(ray: str | None) -> Iterator[TaskMap]:
+    """Where the independent pieces run: here, or as Ray tasks on the cluster at ``ray``."""
+    if ray is None:
+        yield run_here
+        return
+    from campaign_sim.workflows.ray_runner import check_ray, ray_tasks
+
+    check_ray(ray)
+    with ray_tasks(ray) as tasks:
+        yield tasks.map
+
+
+def _evaluate_policies(
+    policies: list[Path], *, logs: Path | None, world: Path | None, method: str, seed: int, quiet: bool, tasks
+) -> list[dict]:  # noqa: ANN001
     from campaign_sim.workflows.offpolicy import run_offpolicy
 
-    if not policy.exists():
-        raise InputError(f"{policy}: no such agent folder (--policy)")
-    with progress(f"replaying the logged history for {policy.name}", quiet=quiet):
-        run = run_offpolicy(policy, logs=logs, world_dir=world, method=method, seed=seed)
-    return {**run.result, "written": {k: str(v) for k, v in run.paths.items()}}
+    names = ", ".join(p.name for p in policies)
+    with progress(f"replaying the logged history for {names}", quiet=quiet):
+        runs = run_offpolicy(policies, logs=logs, world_dir=world, method=method, seed=seed, tasks=tasks)
+    return [{**run.result, "written": {k: str(v) for k, v in run.paths.items()}} for run in runs]
 
 
-def _benchmark(
-    benchmark: str,
-    path: Path | None,
-    *,
-    campaigns: list[str] | None,
-    replications: int,
-    seed: int,
-    quiet: bool,
-) -> dict:
-    from campaign_sim.workflows import ope_benchmarks as bench
-
+def _benchmark_source(benchmark: str, path: Path | None, *, campaigns: list[str] | None) -> Path:
     if benchmark not in BENCHMARKS:
         raise InputError(f"--benchmark {benchmark!r}: expected one of {', '.join(BENCHMARKS)}")
     if campaigns and benchmark != "obd":
@@ -110,12 +134,22 @@ def _benchmark(
     source = Path(path or DEFAULT_PATHS.get(benchmark, ".")).expanduser()  # relative to where you stand
     if benchmark != "synthetic" and not source.exists():
         raise InputError(f"{source.resolve()}: no such file or folder (--path {source})")
-    with progress(f"running the {benchmark} off-policy benchmark", quiet=quiet):
-        if benchmark == "obd":
-            return bench.obd_benchmark(source, campaigns=campaigns, seed=seed)
-        if benchmark == "hillstrom":
-            return bench.hillstrom_benchmark(source, seed=seed)
-        return {str(m): bench.synthetic_coverage(replications, 10_000, mix=m, seed=seed) for m in (0.05, 0.5)}
+    return source
+
+
+def _benchmark(
+    benchmark: str, source: Path, campaigns: list[str] | None, *, replications: int, seed: int, tasks: TaskMap
+) -> dict:
+    from campaign_sim.workflows import ope_benchmarks as bench
+
+    if benchmark == "obd":
+        return bench.obd_benchmark(source, campaigns=campaigns, seed=seed, tasks=tasks)
+    if benchmark == "hillstrom":  # one estimate per arm on one log: nothing worth a task
+        return bench.hillstrom_benchmark(source, seed=seed)
+    return {
+        str(m): bench.synthetic_coverage(replications, 10_000, mix=m, seed=seed, tasks=tasks)
+        for m in (0.05, 0.5)
+    }
 
 
 def _policy_lines(result: dict) -> list[str]:

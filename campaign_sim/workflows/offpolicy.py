@@ -28,6 +28,7 @@ from campaign_sim.core.errors import InputError
 from campaign_sim.core.jsonio import dumps_json, read_json
 from campaign_sim.core.run_lock import run_lock
 from campaign_sim.core.runs import RunDir
+from campaign_sim.core.tasks import TaskMap, run_here
 from campaign_sim.data.log import CampaignLog
 from campaign_sim.envs.engine import EnvSettings
 from campaign_sim.envs.worlds import settings_from
@@ -174,48 +175,78 @@ class OffPolicyRun:
     paths: dict[str, Path]
 
 
+@dataclass(frozen=True)
+class AgentJob:
+    """One trained agent to evaluate off-policy: its folder and algorithm."""
+
+    folder: Path
+    algo: str
+
+    @staticmethod
+    def of(policy_dir: str | Path) -> AgentJob:
+        folder = Path(policy_dir)
+        meta_path = folder / "agent.json"
+        if not meta_path.exists() or not (folder / "model.zip").exists():
+            raise InputError(f"{folder}: not a trained agent (expected agent.json and model.zip)")
+        algo = read_json(meta_path).get("algo")
+        if algo not in ALGORITHMS:
+            expected = ", ".join(ALGORITHMS)
+            raise InputError(f"{meta_path}: field 'algo' is {algo!r}; expected one of {expected}")
+        return AgentJob(folder, algo)
+
+
 def run_offpolicy(
-    policy_dir: str | Path,
+    policy_dirs: list[Path],
     *,
     logs: str | Path | None = None,
     world_dir: str | Path | None = None,
     seed: int = 0,
     method: str = DEFAULT_METHOD,
-) -> OffPolicyRun:
-    """`campaign-sim evaluate --policy runs/X/agents/NAME`: the agent on the logged history,
-    beside its simulated value; JSON + Parquet into ``runs/X/evaluations``."""
-    policy_dir = Path(policy_dir)
-    meta_path = policy_dir / "agent.json"
-    if not meta_path.exists() or not (policy_dir / "model.zip").exists():
-        raise InputError(f"{policy_dir}: not a trained agent (expected agent.json and model.zip)")
-    algo = read_json(meta_path).get("algo")
-    if algo not in ALGORITHMS:
-        raise InputError(f"{meta_path}: field 'algo' is {algo!r}; expected one of {', '.join(ALGORITHMS)}")
-    run = RunDir(policy_dir.parent.parent)
+    tasks: TaskMap = run_here,
+) -> list[OffPolicyRun]:
+    """`campaign-sim evaluate --policy runs/X/agents/NAME ...`: each agent (of one run) on the
+    logged history, beside its simulated value; JSON + Parquet into ``runs/X/evaluations``. The
+    agents are evaluated independently, each one a piece of work ``tasks`` maps."""
+    jobs = [AgentJob.of(d) for d in policy_dirs]
+    runs = {d.folder.resolve().parent.parent for d in jobs}
+    if len(runs) > 1:
+        raise InputError(f"--policy: agents of one run at a time (got {', '.join(sorted(map(str, runs)))})")
+    run = RunDir(jobs[0].folder.parent.parent)
     with run_lock(run.root):
         world = FittedWorld.load(world_dir or run.world)
         source = logs or world.metadata.get("source")
         if source is None or not Path(source).exists():
             raise InputError(f"{source}: no such log (give --logs PATH)")
         log, sample = estimation_sample(source, world)
-        shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
-        policy = SB3Policy(load_model(algo, policy_dir / "model.zip"), name=algo, shape=shape)
-        settings = settings_from(world.config, fitted=True, pessimism=0.0)
-        result = offpolicy_evaluate({policy_dir.name: policy}, log, world, settings, seed=seed, method=method)
-        result["source"] = str(Path(source).resolve())  # the report reads it from anywhere
-        if sample is not None:
-            result["sample"] = sample
-            result["warnings"].append(sample_note(sample))
-        result["simulated"] = _simulated(run, algo)
-        run.evaluations.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "json": run.evaluations / f"ope_{policy_dir.name}.json",
-            "parquet": run.evaluations / f"ope_{policy_dir.name}.parquet",
-        }
-        write_text_atomic(paths["json"], dumps_json(result))
-        with atomic_path(paths["parquet"]) as tmp:
-            estimates_frame(result).write_parquet(tmp)
-        return OffPolicyRun(result, paths)
+        results = tasks(_evaluate_agent, jobs, log, world, (seed, method))
+        return [_write(run, job, result, source, sample) for job, result in zip(jobs, results, strict=True)]
+
+
+def _evaluate_agent(
+    job: AgentJob, log: CampaignLog, world: FittedWorld, how: tuple[int, str]
+) -> OffPolicyResult:
+    seed, method = how
+    shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
+    policy = SB3Policy(load_model(job.algo, job.folder / "model.zip"), name=job.algo, shape=shape)
+    settings = settings_from(world.config, fitted=True, pessimism=0.0)
+    return offpolicy_evaluate({job.folder.name: policy}, log, world, settings, seed=seed, method=method)
+
+
+def _write(run: RunDir, job: AgentJob, result: OffPolicyResult, source, sample) -> OffPolicyRun:  # noqa: ANN001
+    result["source"] = str(Path(source).resolve())  # the report reads it from anywhere
+    if sample is not None:
+        result["sample"] = sample
+        result["warnings"].append(sample_note(sample))
+    result["simulated"] = _simulated(run, job.algo)
+    run.evaluations.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": run.evaluations / f"ope_{job.folder.name}.json",
+        "parquet": run.evaluations / f"ope_{job.folder.name}.parquet",
+    }
+    write_text_atomic(paths["json"], dumps_json(result))
+    with atomic_path(paths["parquet"]) as tmp:
+        estimates_frame(result).write_parquet(tmp)
+    return OffPolicyRun(result, paths)
 
 
 def _simulated(run: RunDir, name: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from campaign_sim.core.errors import InputError
 from campaign_sim.core.stats import Z95
+from campaign_sim.core.tasks import TaskMap, run_here
 from campaign_sim.data.bandit import BanditLog, bandit_log
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.log import load_log
@@ -122,6 +124,11 @@ def obd_cell(obd_dir: str | Path, *, campaign: str, target: str, seed: int = 0) 
     }
 
 
+def _obd_cell(cell: tuple[str, str], obd_dir: Path, seed: int) -> dict[str, Any]:
+    campaign, target = cell
+    return obd_cell(obd_dir, campaign=campaign, target=target, seed=seed)
+
+
 def estimable_ess(ess: float, rows: int) -> bool:
     """Whether importance weights leave enough effective rows for an estimate to mean anything:
     at least MIN_ESS and MIN_ESS_SHARE of the log (a BTS log scoring the random policy had ESS
@@ -136,9 +143,10 @@ def obd_campaigns(obd_dir: Path) -> tuple[str, ...]:
 
 
 def obd_benchmark(
-    obd_dir: str | Path, *, campaigns: list[str] | None = None, seed: int = 0
+    obd_dir: str | Path, *, campaigns: list[str] | None = None, seed: int = 0, tasks: TaskMap = run_here
 ) -> dict[str, Any]:
-    """Every cell (campaign x target) of ``campaigns`` (default: all present in ``obd_dir``)."""
+    """Every cell (campaign x target) of ``campaigns`` (default: all present in ``obd_dir``),
+    each a piece of work ``tasks`` maps."""
     obd_dir = Path(obd_dir)
     if not all((obd_dir / p).exists() for p in ("prior_bts.yaml", "random", "bts")):
         raise InputError(
@@ -152,11 +160,7 @@ def obd_benchmark(
                 f"{obd_dir.resolve() / 'random' / campaign}: no such campaign (--campaign {campaign}); "
                 f"this folder has both logs for: {', '.join(present) or 'none'}"
             )
-    cells = [
-        obd_cell(obd_dir, campaign=c, target=t, seed=seed)
-        for c in campaigns or present
-        for t in ("bts", "random")
-    ]
+    cells = tasks(_obd_cell, [(c, t) for c in campaigns or present for t in ("bts", "random")], obd_dir, seed)
     return {
         "min_ess": MIN_ESS,
         "cells": cells,
@@ -196,54 +200,73 @@ def hillstrom_benchmark(path: str | Path, *, seed: int = 0) -> dict[str, Any]:
     return {"arms": rows, "gate_womens_vs_mens": verdict.to_dict()}
 
 
-def synthetic_coverage(replications: int, n: int, *, mix: float, seed: int = 0) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CoverageDraw:
+    """One replication of ``synthetic_coverage``: per (estimator, method), whether the interval
+    covered the truth, whether the truth lay above it, and its width."""
+
+    max_weight: float
+    covered: dict[tuple[str, str], bool]
+    above: dict[tuple[str, str], bool]
+    width: dict[tuple[str, str], float]
+
+
+ESTIMATORS = (IPS(), SNIPS(), DR())
+
+
+def synthetic_coverage(
+    replications: int, n: int, *, mix: float, seed: int = 0, tasks: TaskMap = run_here
+) -> dict[str, Any]:
     """Candidate = (1 - mix) business-as-usual + mix myopic oracle; DR's reward model is a
     DIFFERENT synthetic world's truth (a biased model, as in life); truth is exact. Coverage of
-    each estimator's 95% interval by every method, misses split by side (truth above / below)."""
-    world, wrong = SyntheticWorld.create(seed=seed), SyntheticWorld.create(seed=seed + 1)
-    logging = business_as_usual(world)
-    estimators = (IPS(), SNIPS(), DR())
-    covered = {(e.name, m): [] for e in estimators for m in METHODS}
-    above = {key: 0 for key in covered}
-    widths: dict[tuple[str, str], list[float]] = {key: [] for key in covered}
-    max_weights = []
-    for rep in range(replications):
-        rng = np.random.default_rng([seed, 1_000 + rep])
-        pop = world.sample_population(n, rng)
-        state = world.initial_state(pop)
-        allowed = world.allowed_actions(pop, state)
-        pi0 = logging(pop, state, allowed)
-        truth_q = np.where(allowed, world.expected_rewards(pop, state), -np.inf)
-        greedy = np.zeros_like(pi0)
-        greedy[np.arange(n), truth_q.argmax(axis=1)] = 1.0
-        target = (1 - mix) * pi0 + mix * greedy
-        action, propensity = world.sample_actions(pi0, rng)
-        outcome, _ = world.step(pop, state, world.unflatten(action), rng)
-        truth = float((target * np.where(allowed, truth_q, 0.0)).sum(axis=1).mean())
-        q_hat = np.where(allowed, wrong.expected_rewards(pop, state), 0.0)
-        data = LoggedBandit(outcome.profit, action, propensity, target, q_hat)
-        max_weights.append(float(data.weight.max()))
-        for estimator in estimators:
-            parts = estimator.parts(data)
-            for method in METHODS:
-                ci = interval(parts, method=method, seed=rep)
-                covered[estimator.name, method].append(ci.low <= truth <= ci.high)
-                above[estimator.name, method] += truth > ci.high
-                widths[estimator.name, method].append(ci.high - ci.low)
+    each estimator's 95% interval by every method, misses split by side (truth above / below).
+    Each replication is seeded by its number alone, a piece of work ``tasks`` maps."""
+    draws = tasks(coverage_draw, range(replications), n, mix, seed)
     return {
-        "median_max_weight": float(np.median(max_weights)),
+        "median_max_weight": float(np.median([d.max_weight for d in draws])),
         "replications": replications,
-        "estimators": {
-            e.name: {
-                m: {
-                    "coverage": float(np.mean(covered[e.name, m])),
-                    "coverage_first_200": float(np.mean(covered[e.name, m][:200])),
-                    "misses_truth_above": above[e.name, m],
-                    "misses_truth_below": replications - int(np.sum(covered[e.name, m])) - above[e.name, m],
-                    "mean_width": float(np.mean(widths[e.name, m])),
-                }
-                for m in METHODS
-            }
-            for e in estimators
-        },
+        "estimators": {e.name: {m: _coverage_of(draws, (e.name, m)) for m in METHODS} for e in ESTIMATORS},
     }
+
+
+def _coverage_of(draws: list[CoverageDraw], key: tuple[str, str]) -> dict[str, Any]:
+    covered = [d.covered[key] for d in draws]
+    above = sum(d.above[key] for d in draws)
+    return {
+        "coverage": float(np.mean(covered)),
+        "coverage_first_200": float(np.mean(covered[:200])),
+        "misses_truth_above": above,
+        "misses_truth_below": len(draws) - int(np.sum(covered)) - above,
+        "mean_width": float(np.mean([d.width[key] for d in draws])),
+    }
+
+
+def coverage_draw(rep: int, n: int, mix: float, seed: int) -> CoverageDraw:
+    """Replication ``rep`` of ``synthetic_coverage``."""
+    world, wrong = SyntheticWorld.create(seed=seed), SyntheticWorld.create(seed=seed + 1)
+    rng = np.random.default_rng([seed, 1_000 + rep])
+    pop = world.sample_population(n, rng)
+    state = world.initial_state(pop)
+    allowed = world.allowed_actions(pop, state)
+    pi0 = business_as_usual(world)(pop, state, allowed)
+    truth_q = np.where(allowed, world.expected_rewards(pop, state), -np.inf)
+    greedy = np.zeros_like(pi0)
+    greedy[np.arange(n), truth_q.argmax(axis=1)] = 1.0
+    target = (1 - mix) * pi0 + mix * greedy
+    action, propensity = world.sample_actions(pi0, rng)
+    outcome, _ = world.step(pop, state, world.unflatten(action), rng)
+    truth = float((target * np.where(allowed, truth_q, 0.0)).sum(axis=1).mean())
+    q_hat = np.where(allowed, wrong.expected_rewards(pop, state), 0.0)
+    data = LoggedBandit(outcome.profit, action, propensity, target, q_hat)
+    covered, above, width = {}, {}, {}
+    for estimator in ESTIMATORS:
+        parts = estimator.parts(data)
+        for method in METHODS:
+            ci = interval(parts, method=method, seed=rep)
+            key = (estimator.name, method)
+            covered[key], above[key], width[key] = (
+                ci.low <= truth <= ci.high,
+                truth > ci.high,
+                ci.high - ci.low,
+            )
+    return CoverageDraw(float(data.weight.max()), covered, above, width)

@@ -1,5 +1,6 @@
-"""Work as Ray tasks: ``train --ray auto|ADDRESS`` (one task per algorithm and seed) and
-``fit --ray`` (one task per ensemble member).
+"""Work as Ray tasks: ``train --ray auto|ADDRESS`` (one task per algorithm and seed), ``fit
+--ray`` (one task per ensemble member, one for the behaviour model) and ``recommend --ray`` (the
+same fit, then the candidates' value-table chunks and scores).
 
 A training task resolves the world itself from the request (a path or "synthetic", never a
 pickled world), seeds everything from the agent's own seed (never from the worker it lands on)
@@ -13,16 +14,17 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 from campaign_sim.agents.sb3_agents import TrainSettings, load_model
 from campaign_sim.agents.training import train_agent
-from campaign_sim.core.errors import InputError
+from campaign_sim.core.errors import CampaignSimError, InputError
 from campaign_sim.simulators.fitted.fit import (
     BehaviourJob,
     MemberData,
@@ -32,16 +34,12 @@ from campaign_sim.simulators.fitted.fit import (
     train_one_member,
 )
 
+T = TypeVar("T")
 
-def _train_one(world: str | None, settings: dict, directory: str, options: dict) -> str:
-    """One agent, in whichever Ray worker runs it; returns where it was saved."""
-    import numba
-    import torch
 
-    # one CPU per task: the env's parallel kernels must not spread over the cores the other
-    # tasks hold (two tasks x two numba threads on 2 cores ran 3x slower than one process)
-    numba.set_num_threads(1)
-    torch.set_num_threads(1)
+def _train_one(job: tuple[dict, str], world: str | None, options: dict) -> str:
+    """One agent (settings, directory), in whichever Ray worker runs it; where it was saved."""
+    settings, directory = job
     train_agent(world, TrainSettings(**settings), Path(directory), **options)
     return directory
 
@@ -50,42 +48,75 @@ def train_on_ray(address: str, jobs: list[tuple[TrainSettings, Path]], *, world,
     """Train ``jobs`` (settings, agent directory) as Ray tasks on the cluster at ``address``
     ("auto": a running cluster, or a local one started for this command); the trained models,
     loaded from their saved files, in the order of ``jobs``."""
-    with _joined(address) as ray:
-        task = ray.remote(num_cpus=1)(_train_one)
-        ray.get([task.remote(world, asdict(s), str(d), options) for s, d in jobs])
+    with ray_tasks(address) as tasks:
+        tasks.map(_train_one, [(asdict(s), str(d)) for s, d in jobs], world, options)
     return [load_model(s.algo, d / "model.zip") for s, d in jobs]
 
 
+class RayTasks:
+    """One-CPU tasks on a joined Ray cluster (``ray_tasks``): a ``TaskMap`` and a ``fit_world``
+    member runner. Each task runs single-threaded, so tasks do not fight over the cores."""
+
+    def __init__(self, ray) -> None:
+        self.ray = ray
+
+    def map(self, fn: Callable[..., T], items: Sequence[Any], *shared: Any) -> list[T]:
+        """``[fn(item, *shared) ...]`` as one task per item, in order; ``shared`` travels once."""
+        refs = [self.ray.put(value) for value in shared]
+        task = self.ray.remote(num_cpus=1)(_single_threaded)
+        return self.get([task.remote(fn, item, *refs) for item in items])
+
+    def get(self, refs):  # noqa: ANN001, ANN201 - ray's ObjectRef(s)
+        """``ray.get``, with a task's own error (bad input, a project error) raised as itself:
+        one line for the user, not a Ray traceback."""
+        try:
+            return self.ray.get(refs)
+        except self.ray.exceptions.RayTaskError as exc:
+            if isinstance(exc.cause, CampaignSimError):
+                raise exc.cause from None
+            raise
+
+    def fit_members(
+        self, data: MemberData, jobs: list[MemberJob], behaviour: BehaviourJob
+    ) -> tuple[list[TrainedMember], dict[str, np.ndarray]]:
+        """Each ensemble member a task, and the behaviour model one more beside them, submitted
+        first (it is the longest: 22 s against 8 s a member on a 200k-row log)."""
+        logging_policy = self.ray.remote(num_cpus=1)(_single_threaded).remote(BehaviourJob.run, behaviour)
+        return self.map(_member, jobs, data), self.get(logging_policy)
+
+
+@contextmanager
+def ray_tasks(address: str) -> Iterator[RayTasks]:
+    """``RayTasks`` on the cluster at ``address`` for the block."""
+    with _joined(address) as ray:
+        yield RayTasks(ray)
+
+
 def members_on_ray(address: str) -> MemberRunner:
-    """A ``fit_world`` member runner: each ensemble member a Ray task (one CPU), and the
-    behaviour model one more beside them, submitted first (it is the longest: 22 s against 8 s a
-    member on a 200k-row log)."""
+    """A ``fit_world`` member runner that joins the cluster at ``address`` for the fit."""
 
     def run(
         data: MemberData, jobs: list[MemberJob], behaviour: BehaviourJob
     ) -> tuple[list[TrainedMember], dict[str, np.ndarray]]:
-        with _joined(address) as ray:
-            logging_policy = ray.remote(num_cpus=1)(_fit_behaviour).remote(behaviour)
-            shared = ray.put(data)  # the inputs travel once, not once per member
-            task = ray.remote(num_cpus=1)(_fit_one)
-            members = ray.get([task.remote(shared, job) for job in jobs])
-            return members, ray.get(logging_policy)
+        with ray_tasks(address) as tasks:
+            return tasks.fit_members(data, jobs, behaviour)
 
     return run
 
 
-def _fit_one(data: MemberData, job: MemberJob) -> TrainedMember:
-    import numba
-
-    numba.set_num_threads(1)
+def _member(job: MemberJob, data: MemberData) -> TrainedMember:
     return train_one_member(data, job)
 
 
-def _fit_behaviour(job: BehaviourJob) -> dict[str, np.ndarray]:
+def _single_threaded(fn: Callable[..., T], *args: Any) -> T:
+    # one CPU per task: the env's parallel kernels must not spread over the cores the other
+    # tasks hold (two tasks x two numba threads on 2 cores ran 3x slower than one process)
     import numba
+    import torch
 
     numba.set_num_threads(1)
-    return job.run()
+    torch.set_num_threads(1)
+    return fn(*args)
 
 
 @contextmanager

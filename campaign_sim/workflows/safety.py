@@ -22,13 +22,22 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from campaign_sim.agents.spibb import BehaviourPolicy, MixturePolicy, SpibbPolicy, value_table
+from campaign_sim.agents.spibb import (
+    ActionValues,
+    BehaviourPolicy,
+    MixturePolicy,
+    SpibbPolicy,
+    ValueStates,
+    action_values,
+    value_states,
+)
+from campaign_sim.core.tasks import TaskMap, run_here
 from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_index
 from campaign_sim.data.log import CampaignLog
 from campaign_sim.ope.first_order import FirstOrderGain, first_order_gain
 from campaign_sim.simulators.fitted.behaviour import logged_allowed
-from campaign_sim.simulators.fitted.fit import fit_world
+from campaign_sim.simulators.fitted.fit import MemberRunner, fit_world
 from campaign_sim.simulators.fitted.world import FittedWorld
 
 PARTS = ("fit", "select", "gate")
@@ -166,20 +175,36 @@ def split_customers(log: CampaignLog, *, seed: int) -> dict[str, CampaignLog]:
 Policy = BehaviourPolicy | SpibbPolicy | MixturePolicy
 
 
+VALUE_CHUNKS = 8  # pieces the value table's actions are split into (tasks, with ``tasks``)
+
+
 def candidates(
-    world: FittedWorld, frame: pl.DataFrame, settings: SafetySettings, *, seed: int
+    world: FittedWorld,
+    frame: pl.DataFrame,
+    settings: SafetySettings,
+    *,
+    seed: int,
+    tasks: TaskMap = run_here,
 ) -> dict[str, Policy]:
-    """Business-as-usual (the behaviour model) and Π≤b-SPIBB policies over the grids."""
+    """Business-as-usual (the behaviour model) and Π≤b-SPIBB policies over the grids. The
+    actions' values are computed once for every pessimism level, in chunks mapped by ``tasks``."""
+    states = value_states(world, frame, seed=seed)
+    chunks = np.array_split(np.arange(world.config.actions.n_actions), VALUE_CHUNKS)
+    values = ActionValues.join(tasks(_values_of, [range(c[0], c[-1] + 1) for c in chunks], world, states))
     out: dict[str, Policy] = {BASELINE: BehaviourPolicy(world, name=BASELINE)}
     for pessimism in settings.pessimism_grid:
-        values = value_table(world, frame, pessimism=pessimism, seed=seed)
+        table = states.table(values, pessimism=pessimism)
         for n_min in settings.n_min_grid:
             name = f"spibb N∧={n_min} λ={pessimism:g}"
-            spibb = SpibbPolicy(world, values, n_min=n_min, name=name)
+            spibb = SpibbPolicy(world, table, n_min=n_min, name=name)
             for share in settings.share_grid:
                 label = name if share == 1.0 else f"{name} at {share:.0%}"
                 out[label] = spibb if share == 1.0 else MixturePolicy(spibb, share=share, name=label)
     return out
+
+
+def _values_of(actions: range, world: FittedWorld, states: ValueStates) -> ActionValues:
+    return action_values(world, states, actions)
 
 
 @dataclass(frozen=True)
@@ -266,15 +291,31 @@ def score(name: str, policy: Policy, log: HeldOutLog) -> Difference:
     )
 
 
-def run_safety(log: CampaignLog, *, seed: int, settings: SafetySettings | None = None) -> SafetyResult:
+def _score_named(candidate: tuple[str, Policy], log: HeldOutLog) -> Difference:
+    return score(*candidate, log)
+
+
+@dataclass(frozen=True)
+class Workers:
+    """Where the pipeline's independent work runs: the ensemble fit and the mapped pieces
+    (value-table chunks, candidate scores). The default is here, one after the other."""
+
+    map: TaskMap = run_here
+    members: MemberRunner | None = None
+
+
+def run_safety(
+    log: CampaignLog, *, seed: int, settings: SafetySettings | None = None, workers: Workers | None = None
+) -> SafetyResult:
     """Fit on one part of the customers, select on another, gate on the third."""
-    settings = settings or SafetySettings()
+    settings, workers = settings or SafetySettings(), workers or Workers()
     parts = split_customers(log, seed=seed)
-    world = fit_world(parts["fit"], seed=seed).world
-    policies = candidates(world, parts["fit"].frame, settings, seed=seed)
+    world = fit_world(parts["fit"], seed=seed, member_runner=workers.members).world
+    policies = candidates(world, parts["fit"].frame, settings, seed=seed, tasks=workers.map)
     weights = fit_baseline(held_out(parts["fit"], world))  # a control variate from the fit customers
     selection_log = held_out(parts["select"], world).with_baseline(weights)
-    scored = [score(name, p, selection_log) for name, p in policies.items() if name != BASELINE]
+    proposals = [(name, p) for name, p in policies.items() if name != BASELINE]
+    scored = workers.map(_score_named, proposals, selection_log)
     # only candidates close enough to the log for their estimate to hold can be chosen
     best = max(scored, key=lambda d: d.low if d.near_log else -np.inf)
     if not best.go:  # nothing clears business-as-usual on the selection customers

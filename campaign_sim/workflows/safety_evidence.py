@@ -24,7 +24,14 @@ from campaign_sim.core.runs import RunDir
 from campaign_sim.data.bandit import flat_action_index, flat_action_labels
 from campaign_sim.data.log import load_log
 from campaign_sim.simulators.fitted.behaviour import logged_allowed
-from campaign_sim.workflows.safety import BASELINE, NOT_ESTIMABLE_SHARE, Difference, SafetyResult, run_safety
+from campaign_sim.workflows.safety import (
+    BASELINE,
+    NOT_ESTIMABLE_SHARE,
+    Difference,
+    SafetyResult,
+    Workers,
+    run_safety,
+)
 
 FILE = "safety.json"
 ROWS_PER_GROUP = 2_000  # logged states per group the treatment summary averages over
@@ -146,12 +153,25 @@ def write(evidence: SafetyEvidence, folder: str | Path) -> Path:
 
 
 def run_recommend(
-    log_path: str | Path, config: CampaignConfig, *, seed: int, out: str | Path | None = None
+    log_path: str | Path,
+    config: CampaignConfig,
+    *,
+    seed: int,
+    out: str | Path | None = None,
+    ray: str | None = None,
 ) -> tuple[SafetyResult, Path | None]:
     """``recommend``: the safe-improvement pipeline on a log; with ``out``, its evidence saved
-    as RUN/safety/safety.json for the report."""
+    as RUN/safety/safety.json for the report; with ``ray`` ("auto" or an address), its fit,
+    value tables and candidate scores run as Ray tasks, with the same result."""
     log = load_log(log_path, config)
-    result = run_safety(log, seed=seed)
+    if ray is None:
+        result = run_safety(log, seed=seed)
+    else:
+        from campaign_sim.workflows.ray_runner import check_ray, ray_tasks
+
+        check_ray(ray)
+        with ray_tasks(ray) as tasks:
+            result = run_safety(log, seed=seed, workers=Workers(tasks.map, tasks.fit_members))
     if out is None:
         return result, None
     population = log.frame.get_column("customer_id").n_unique()

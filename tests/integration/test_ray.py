@@ -1,5 +1,6 @@
-"""`train --ray ADDRESS` and `fit --ray ADDRESS` on a real local Ray cluster give the local
-run's evaluation and world exactly."""
+"""`train --ray ADDRESS`, `fit --ray ADDRESS` and `recommend --ray ADDRESS` on a real local Ray
+cluster give the local run's evaluation, world and recommendation exactly; a task's bad input
+stays the one-line error it is locally."""
 
 from __future__ import annotations
 
@@ -71,6 +72,50 @@ def test_fit_on_ray_is_the_local_world_bit_for_bit(cluster, tmp_path):
     assert weights[0] == weights[1]
     meta = [json.loads((tmp_path / n / "world" / "world.json").read_text()) for n in ("local", "ray")]
     assert meta[0]["validation_history"] == meta[1]["validation_history"]
+
+
+def test_recommend_on_ray_is_the_local_recommendation(cluster, tmp_path):
+    """Fit, value-table chunks and candidate scores as Ray tasks: every candidate's selection
+    interval and the verdict to the last digit."""
+    data = tmp_path / "data"
+    assert invoke("data", "generate", "--out", data, "-n", "600", "-t", "3", "-q").exit_code == 0
+    recommend = (
+        "recommend",
+        "--logs",
+        data / "log.parquet",
+        "-c",
+        data / "config.toml",
+        *SMALL_WORLD,
+        "--json",
+    )
+    local, remote = invoke(*recommend), invoke(*recommend, "--ray", cluster)
+    assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+    here, there = (json.loads(r.stdout) for r in (local, remote))
+    assert len(here["selection"]) == 24 and here == there
+
+
+def test_a_tasks_bad_input_is_raised_as_itself(cluster, tmp_path):
+    """A log read inside a Ray worker: its DataError reaches the driver as that one line (the
+    CLI prints it with exit 2), not as a Ray traceback."""
+    import polars as pl
+
+    from campaign_sim.core.config import load_config
+    from campaign_sim.core.errors import DataError
+    from campaign_sim.data.log import load_log
+    from campaign_sim.workflows.ray_runner import ray_tasks
+
+    data = tmp_path / "data"
+    assert invoke("data", "generate", "--out", data, "-n", "50", "-t", "2", "-q").exit_code == 0
+    frame = pl.read_parquet(data / "log.parquet").with_columns(pl.col("period").cast(pl.String))
+    bad = tmp_path / "bad.csv"
+    frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 6).then(pl.lit("x")).otherwise("period").alias("period")
+    ).write_csv(bad)
+    with ray_tasks(cluster) as tasks, pytest.raises(DataError) as raised:
+        tasks.map(load_log, [bad], load_config(data / "config.toml"))
+    message = str(raised.value)
+    assert type(raised.value) is DataError and str(bad) in message and "row 7" in message, message
+    assert "\n" not in message and "Traceback" not in message
 
 
 def test_a_cluster_that_is_not_there_is_one_line_exit_2(tmp_path):
