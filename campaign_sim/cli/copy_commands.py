@@ -41,12 +41,27 @@ def _floats(text: str) -> list[float]:
     return values
 
 
+def _angles(text: str) -> tuple[str, ...]:
+    from campaign_sim.llm.generators import ANGLES
+
+    if text.strip() == "none":
+        return ("",)
+    wanted = tuple(a.strip() for a in text.split(",") if a.strip())
+    if not wanted or any(a not in ANGLES for a in wanted):
+        raise InputError(f"--angles {text!r}: expected angles among {', '.join(ANGLES)}, or 'none'")
+    return wanted
+
+
 @copy_app.command("generate")
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Directory for copies.parquet.")] = Path("runs/copy"),
     per_offer: Annotated[
-        int, typer.Option("--per-offer", min=1, help="Copies per profile x offer x channel.")
-    ] = 2,
+        int, typer.Option("--per-offer", min=1, help="Copies per profile x offer x channel x angle.")
+    ] = 1,
+    angles: Annotated[
+        str,
+        typer.Option("--angles", help="Angles to write from (comma-separated), or 'none' for no angle."),
+    ] = "value,urgency,social_proof,personal",
     generator: Annotated[
         str,
         typer.Option("--generator", help="template, smollm2 (offline LLM) or auto (smollm2 when installed)."),
@@ -80,7 +95,11 @@ def generate(
     if unknown or not wanted:
         raise InputError(f"--channels {channels!r}: expected channels among {', '.join(COPY_CHANNELS)}")
     requests = copy_requests(
-        load_profiles(profiles), discounts=_floats(discounts), channels=wanted, per_offer=per_offer
+        load_profiles(profiles),
+        discounts=_floats(discounts),
+        channels=wanted,
+        per_offer=per_offer,
+        angles=_angles(angles),
     )
     with progress(f"writing {len(requests)} copies with {generator}", quiet=quiet or json):
         result = run_copy_generate(

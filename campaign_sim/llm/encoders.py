@@ -35,6 +35,9 @@ class MiniLMEncoder:
     def __init__(self, *, batch_size: int = 64, max_length: int = 128) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a command's output is its own, not a loading bar
 
         torch.set_num_threads(1)  # measured: 2 threads are several times slower on 2 shared cores
         path = minilm_path()

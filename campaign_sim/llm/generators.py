@@ -23,14 +23,26 @@ SMOLLM_NAME = "SmolLM2-135M-Instruct"
 MAX_NEW_TOKENS = {"email": 56, "sms": 48, "push": 36}
 
 
+# The angles a copywriter takes on the same offer (the brief given to the model). Urgency is
+# "popular right now", never a deadline: the guardrails refuse deadlines and countdowns.
+ANGLES = {
+    "value": "stress the value: good quality for what it costs",
+    "urgency": "stress that these styles are popular right now (no deadline, no countdown)",
+    "social_proof": "stress that other shoppers love these styles",
+    "personal": "stress that the styles were picked for this shopper's taste",
+}
+
+
 @dataclass(frozen=True)
 class CopyRequest:
-    """One piece of copy to write: for whom (a profile), which offer, which channel."""
+    """One piece of copy to write: for whom (a profile), which offer, which channel, and from
+    which angle (a key of ANGLES; empty: none asked for)."""
 
     profile: str
     description: str
     discount: float
     channel: str
+    angle: str = ""
 
     @property
     def offer(self) -> str:
@@ -91,6 +103,8 @@ class TemplateGenerator:
 
     @staticmethod
     def _one(request: CopyRequest, variant: int) -> str:
+        if request.angle:
+            return _angled(request, variant)
         openers = _OPENERS.get(request.profile, _GENERIC_OPENERS)
         opener = openers[variant % len(openers)]
         if request.discount > 0:
@@ -104,6 +118,40 @@ class TemplateGenerator:
             subject = f"{line[0].upper()}{line[1:]}: {theme}"
             return f"{subject}\n{opener}: {line}. New {theme} for {request.description}."
         return f"{opener}: {line}. New {theme}."
+
+
+_ANGLE_OPENERS = {
+    "value": ("Quality that lasts", "More style for your money", "Well made, fairly priced"),
+    "urgency": ("Popular right now", "Everyone is picking these", "This week's most wanted"),
+    "social_proof": ("Loved by shoppers like you", "Our customers' favourites", "Rated highly by regulars"),
+    "personal": ("Picked for you", "Chosen for your taste", "Your style, your picks"),
+}
+_ANGLE_CLOSERS = {
+    "value": "built to wear again and again",
+    "urgency": "the styles people are choosing this week",
+    "social_proof": "the pieces customers come back for",
+    "personal": "chosen from what you like",
+}
+_PROFILE_NOUNS = {
+    "loyal": "our regulars",
+    "deal_seeker": "deal hunters",
+    "email_fan": "our readers",
+    "mobile_first": "app shoppers",
+    "dormant": "old friends of the shop",
+}
+
+
+def _angled(request: CopyRequest, variant: int) -> str:
+    """Template copy written from ``request.angle``, addressed to its profile."""
+    openers = _ANGLE_OPENERS[request.angle]
+    opener = openers[(variant + sum(map(ord, request.profile))) % len(openers)]
+    theme = _THEMES[(variant * 3 + sum(map(ord, request.profile + request.angle))) % len(_THEMES)]
+    who = _PROFILE_NOUNS.get(request.profile, "you")
+    line = f"{round(request.discount * 100)}% off {theme}" if request.discount > 0 else f"new {theme}"
+    closer = _ANGLE_CLOSERS[request.angle]
+    if request.channel == "email":
+        return f"{opener}: {line}\n{line[0].upper()}{line[1:]} for {who}, {closer}."
+    return f"{opener}: {line} for {who}, {closer}."
 
 
 # --- SmolLM2 ----------------------------------------------------------------------------
@@ -134,7 +182,8 @@ def _instruction(request: CopyRequest) -> str:
         offer = f"Offer: {request.offer}. Say '{request.offer}' once."
     else:
         offer = "Offer: the new arrivals, at full price."
-    return f"Write {kind}. Shoppers: {request.description}. {offer}"
+    angle = f" Angle: {ANGLES[request.angle]}." if request.angle else ""
+    return f"Write {kind}. Shoppers: {request.description}. {offer}{angle}"
 
 
 def fit_sentences(text: str, limit: int) -> str:
@@ -183,6 +232,9 @@ class HFGenerator:
     def __init__(self, *, batch_size: int = 16, temperature: float = 0.6, top_p: float = 0.9) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a command's output is its own, not a loading bar
 
         torch.set_num_threads(1)
         path = ensure_converted()

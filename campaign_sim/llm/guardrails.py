@@ -44,7 +44,8 @@ _DISCOUNT_WORDS = re.compile(
 )
 # words of the brief a small model parrots back instead of writing copy
 _BRIEF_ECHO = re.compile(
-    r"\b(shoppers:|offer:|promotion:|no details|say no|copy:|subject line:|full price)", re.IGNORECASE
+    r"\b(shoppers:|offer:|angle:|stress the|promotion:|no details|say no|copy:|subject line:|full price)",
+    re.IGNORECASE,
 )
 _DAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|midnight|tonight|tomorrow|today)"
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"

@@ -95,7 +95,8 @@ def tone_scores(texts: Sequence[str]) -> dict[str, list[float]]:
 
 
 def copy_id(request: CopyRequest, index: int) -> str:
-    return f"{request.channel}-{request.profile}-{round(request.discount * 100):02d}-{index}"
+    angle = f"{request.angle}-" if request.angle else ""
+    return f"{request.channel}-{request.profile}-{round(request.discount * 100):02d}-{angle}{index}"
 
 
 def _frame(
@@ -111,6 +112,7 @@ def _frame(
         "copy_id": [copy_id(requests[i], i) for i in order],
         "channel": [requests[i].channel for i in order],
         "segment": [requests[i].profile for i in order],
+        "angle": [requests[i].angle or None for i in order],
         "discount": [float(requests[i].discount) for i in order],
         "text": texts,
         "subject": [
@@ -125,5 +127,11 @@ def _frame(
         **tone_scores(texts),
         "guardrail": ["pass"] * len(order),
     }
-    schema = {"embedding": pl.List(pl.Float32), "subject": pl.String, "seed": pl.Int64, "attempt": pl.Int64}
+    schema = {
+        "embedding": pl.List(pl.Float32),
+        "subject": pl.String,
+        "angle": pl.String,
+        "seed": pl.Int64,
+        "attempt": pl.Int64,
+    }
     return pl.DataFrame(rows, schema_overrides=schema)

@@ -39,14 +39,21 @@ LIBRARY_FILE, PROFILES_FILE = "copies.parquet", "profiles.json"
 
 
 def copy_requests(
-    profiles: dict[str, str], *, discounts: Sequence[float], channels: Sequence[str], per_offer: int
+    profiles: dict[str, str],
+    *,
+    discounts: Sequence[float],
+    channels: Sequence[str],
+    per_offer: int,
+    angles: Sequence[str] = ("",),
 ) -> list[CopyRequest]:
-    """Every (profile, discount, channel) offer, ``per_offer`` copies each."""
+    """Every (profile, discount, channel) offer, ``per_offer`` copies from each of ``angles``
+    (keys of ``llm.generators.ANGLES``; "" asks for no angle)."""
     return [
-        CopyRequest(name, description, float(d), channel)
+        CopyRequest(name, description, float(d), channel, angle)
         for name, description in profiles.items()
         for d in discounts
         for channel in channels
+        for angle in angles
         for _ in range(per_offer)
     ]
 
@@ -201,6 +208,7 @@ def run_copy_score(
                         "distance": float(profit.distance[i]),
                         "corrected": profit.offset is not None,
                         "written_for": None if by is None else row.get(by),
+                        "angle": row.get("angle"),
                     }
                 )
     scores = _own_copies(pl.DataFrame(rows)).sort(["group", "profit_lift"], descending=[False, True])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -17,6 +17,7 @@ from campaign_sim.core.errors import InputError
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.describe import describe_log
 from campaign_sim.data.log import load_log
+from campaign_sim.llm.generators import ANGLES
 from campaign_sim.workflows.copywriting import (
     DEFAULT_PROFILES,
     copy_requests,
@@ -128,6 +129,8 @@ def _copy_library(
 ) -> str:
     stage(f"writing a copy library per shopper profile ({generator} generator, guardrails on)")
     requests = copy_requests(DEFAULT_PROFILES, discounts=(0.0, 0.1), channels=("email",), per_offer=1)
+    # ten copies, the angles taken in turn: each profile gets two angles, the four all appear
+    requests = [replace(r, angle=list(ANGLES)[i % len(ANGLES)]) for i, r in enumerate(requests)]
     copies = run_copy_generate(out / "copy", requests=requests, generator=generator, seed=seed)
     run_copy_score(out / "world", copies.path, history=history)
     return (

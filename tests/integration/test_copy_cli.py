@@ -40,9 +40,12 @@ def test_segment_writes_named_profiles(fitted):
 
 def test_generate_then_score_copies(fitted):
     out = fitted / "copy"
-    result = invoke("copy", "generate", "--out", out, "--per-offer", "2", "--discounts", "0,0.1", "--json")
+    result = invoke(
+        "copy", "generate", "--out", out, "--angles", "value,personal", "--discounts", "0,0.1", "--json"
+    )
     assert result.exit_code == 0, result.output
     library = pl.read_parquet(out / "copies.parquet")
+    assert set(library.get_column("angle")) == {"value", "personal"}
     assert library.height == json.loads(result.output)["copies"] > 0
     for row in library.iter_rows(named=True):
         assert Guardrails().check(row["text"], discount=row["discount"], channel=row["channel"]) == ()
@@ -79,6 +82,7 @@ def test_bad_copy_inputs_exit_2_in_one_line(fitted):
     for args in (
         ("copy", "generate", "--out", fitted / "x", "--discounts", "0,abc"),
         ("copy", "generate", "--out", fitted / "x", "--generator", "gpt9"),
+        ("copy", "generate", "--out", fitted / "x", "--angles", "value,flattery"),
         ("copy", "score", "--world", fitted / "run" / "world", "--library", fitted / "none.parquet"),
         ("copy", "score", "--world", fitted / "nope", "--library", fitted / "copy" / "copies.parquet"),
         (

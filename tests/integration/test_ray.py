@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_runs import SMALL_WORLD, invoke
+from tests.integration.cli_runs import SMALL_WORLD, copied_run, invoke, train_briefly
 
 RAY = str(Path(sys.executable).parent / "ray")
 TRAIN = ("train", "--timesteps", "2048", "--n-envs", "64", "--seeds", "2", "--eval-shoppers", "300")
@@ -92,6 +92,28 @@ def test_recommend_on_ray_is_the_local_recommendation(cluster, tmp_path):
     assert local.exit_code == 0 and remote.exit_code == 0, remote.output
     here, there = (json.loads(r.stdout) for r in (local, remote))
     assert len(here["selection"]) == 24 and here == there
+
+
+def test_evaluate_on_ray_is_the_local_evaluation(cluster, fitted_run_template, tmp_path):
+    """Two agents' off-policy evaluations, each a Ray task, and the synthetic benchmark's
+    replications as tasks: the local results to the last digit."""
+    run = train_briefly(copied_run(fitted_run_template, tmp_path), "--seeds", "2")
+    agents = [a for k in (0, 1) for a in ("--policy", run / "agents" / f"ppo-seed{k}")]
+    local, remote = (
+        invoke("evaluate", *agents, "--json"),
+        invoke("evaluate", *agents, "--json", "--ray", cluster),
+    )
+    assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+    here, there = json.loads(local.stdout), json.loads(remote.stdout)
+    assert [r["written"]["json"].endswith(f"ope_ppo-seed{k}.json") for k, r in enumerate(here)] == [
+        True,
+        True,
+    ]
+    assert here == there
+    alone = invoke("evaluate", "--policy", run / "agents" / "ppo-seed1", "--json")
+    assert json.loads(alone.stdout) == here[1]  # an agent's estimates do not depend on its company
+    synthetic = ("evaluate", "--benchmark", "synthetic", "--replications", "3", "--json")
+    assert json.loads(invoke(*synthetic).stdout) == json.loads(invoke(*synthetic, "--ray", cluster).stdout)
 
 
 def test_a_tasks_bad_input_is_raised_as_itself(cluster, tmp_path):
