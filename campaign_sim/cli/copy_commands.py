@@ -164,6 +164,40 @@ def score(
         )
 
 
+@copy_app.command("adopt")
+def adopt(
+    world: Annotated[Path, typer.Option("--world", help="Fitted world directory (runs/X/world).")],
+    library: Annotated[Path, typer.Option("--library", help="Copy library (Parquet).")],
+    copy: Annotated[
+        list[str] | None,
+        typer.Option("--copy", help="A copy_id to add (repeatable; default: the best scored)."),
+    ] = None,
+    per_group: Annotated[
+        int,
+        typer.Option("--per-group", min=1, help="Without --copy: each group's best scored copies to add."),
+    ] = 1,
+    encoder: EncoderOption = "hashing",
+    json: JsonOption = False,
+) -> None:
+    """Make library copies actions of a fitted world, so agents can choose them (no logged
+    support: business-as-usual never sends them, a pilot is how to learn them)."""
+    from campaign_sim.llm.encoders import make_encoder
+    from campaign_sim.workflows.copy_adopt import run_copy_adopt
+
+    if not library.exists():
+        raise InputError(f"{library}: no such file (--library expects a copy library, Parquet)")
+    adopted = run_copy_adopt(
+        world, library, encoder=make_encoder(encoder), copy_ids=copy, per_group=per_group
+    )
+    if json:
+        print_json(
+            {"added": list(adopted.added), "copies": list(adopted.copies), "n_actions": adopted.n_actions}
+        )
+        return
+    for line in adopted.lines():
+        out_console.print(line, markup=False, soft_wrap=True)
+
+
 def segment(
     logs: Annotated[Path, typer.Argument(help="Campaign log (.parquet or .csv).")],
     out: Annotated[Path, typer.Option("--out", help="Directory for profiles.json.")] = Path("runs/profiles"),

@@ -36,6 +36,7 @@ DEFAULT_PROFILES = {
     "dormant": "shoppers who have not bought for months",
 }
 LIBRARY_FILE, PROFILES_FILE = "copies.parquet", "profiles.json"
+SCORES_FILE = "copy_scores.parquet"  # written into the world folder by `copy score`
 
 
 def copy_requests(
@@ -215,7 +216,7 @@ def run_copy_score(
     scores = scores.with_columns(
         pl.col("profit_lift").rank("ordinal", descending=True).over("group").alias("rank")
     )
-    with atomic_path(Path(world_dir) / "copy_scores.parquet") as tmp:
+    with atomic_path(Path(world_dir) / SCORES_FILE) as tmp:
         scores.write_parquet(tmp)
     return scores.filter(pl.col("rank") <= top)
 

@@ -37,7 +37,9 @@ from campaign_sim.core.errors import InputError
 from campaign_sim.core.jsonio import dumps_json
 from campaign_sim.core.run_lock import run_lock
 from campaign_sim.core.runs import check_run_root, create_run
+from campaign_sim.data.text import HashingEncoder
 from campaign_sim.envs.worlds import ObservedThrough, resolve_world
+from campaign_sim.simulators.fitted.copy_actions import ADDED_COPIES
 from campaign_sim.simulators.fitted.world import FittedWorld
 from campaign_sim.simulators.synthetic.generate import PARAMETERS_FILE
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
@@ -169,14 +171,20 @@ def _train(request: TrainRequest, progress: Callable[[str], Progress] | None) ->
 
 
 def true_world_of(fitted: FittedWorld) -> SyntheticWorld | None:
-    """The synthetic world a fitted world's log was generated from, when its parameters sit beside it."""
+    """The synthetic world a fitted world's log was generated from, when its parameters sit beside
+    it, with the copies added to the fitted world's actions."""
     source = fitted.metadata.get("source")
     parameters = Path(source).parent / PARAMETERS_FILE if source else None
     if parameters is None or not parameters.exists():
         return None
     meta = json.loads(parameters.read_text(encoding="utf-8"))
     world = SyntheticWorld.create(seed=int(meta["seed"]))
-    return world if world.encoder_name == meta.get("encoder", world.encoder_name) else None
+    if world.encoder_name != meta.get("encoder", world.encoder_name):
+        return None
+    added = {c["copy_id"]: c["text"] for c in fitted.metadata.get(ADDED_COPIES, [])}
+    if added:  # copies added to the fitted world's actions (`copy adopt`): the truth values them too
+        world = world.with_copies(added, HashingEncoder().encode(list(added.values())).astype(np.float64))
+    return world
 
 
 def baselines(world, config: CampaignConfig, fitted: FittedWorld | None) -> dict[str, list[Policy]]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import polars as pl
 import pytest
 
+from campaign_sim.agents.sb3_agents import load_model
 from campaign_sim.llm.guardrails import Guardrails
-from tests.integration.cli_runs import invoke, small_fitted_run
+from tests.integration.cli_runs import invoke, small_fitted_run, train_briefly
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +78,41 @@ def test_generate_then_score_copies(fitted):
         if r["corrected"]:
             assert r["profit_high"] - r["profit_low"] > before["profit_high"] - before["profit_low"]
     assert any(r["corrected"] for r in json.loads(corrected.output))
+
+
+def test_adopted_copies_are_actions_of_the_world_the_agents_and_the_truth(fitted, tmp_path):
+    """`copy adopt`: each group's best full-price copy that fits every channel becomes an action;
+    an agent trains over the wider action space and is evaluated in the true world, which values
+    the same texts; refusals are one line, exit 2."""
+    shutil.copytree(fitted, tmp_path / "c")
+    run, library = tmp_path / "c" / "run", tmp_path / "c" / "copy" / "copies.parquet"
+    adopt = ("copy", "adopt", "--world", run / "world", "--library", library)
+    result = invoke(*adopt, "--json")
+    assert result.exit_code == 0, result.output
+    added = json.loads(result.output)["added"]
+    texts = dict(pl.read_parquet(library).select("copy_id", "text").iter_rows())
+    assert 1 <= len(added) <= 5 and json.loads(result.output)["n_actions"] == 4 * 4 * (4 + len(added))
+    for copy_id in added:  # no price claim, and fits every channel
+        assert all(
+            Guardrails().check(texts[copy_id], discount=0.0, channel=c) == ()
+            for c in ("email", "sms", "push")
+        )
+    priced = next(c for c, t in texts.items() if "% off" in t)
+    for args, said in (
+        (("--copy", added[0]), "already one of the world's copies"),
+        (("--copy", priced), "cannot go with every offer and channel"),
+        (("--copy", "nope"), "no such copy"),
+    ):
+        refused = invoke(*adopt, *args)
+        assert refused.exit_code == 2 and said in refused.output, refused.output
+        assert len(refused.output.strip().splitlines()) == 1
+    train_briefly(run)
+    evaluation = json.loads((run / "evaluations" / "train_evaluation.json").read_text())
+    assert set(evaluation["evaluated_in"]) == {"world", "true_world"}
+    model = load_model("ppo", run / "agents" / "ppo-seed0" / "model.zip")
+    assert list(model.action_space.nvec) == [4, 4, 4 + len(added)]
+    again = invoke(*adopt)
+    assert again.exit_code == 2 and "agents were trained in this world" in again.output
 
 
 def test_bad_copy_inputs_exit_2_in_one_line(fitted):

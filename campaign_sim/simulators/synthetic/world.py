@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -87,6 +87,20 @@ class SyntheticWorld:
         embeddings = encoder.encode(list(copies.values()))
         truth = make_truth(embeddings.shape[1], np.random.default_rng(seed))
         return cls(truth, tuple(copies), tuple(copies.values()), embeddings, encoder.name)
+
+    def with_copies(self, texts: dict[str, str], embeddings: np.ndarray) -> SyntheticWorld:
+        """This world with more copies (id -> text, and their embeddings by this world's
+        encoder): the truth values any text through its embedding (``copy_effects``)."""
+        if embeddings.shape != (len(texts), self.copy_embeddings.shape[1]):
+            raise ValueError(
+                f"expected {len(texts)} embeddings of {self.copy_embeddings.shape[1]} dimensions"
+            )
+        return replace(
+            self,
+            copy_ids=(*self.copy_ids, *texts),
+            copy_texts=(*self.copy_texts, *texts.values()),
+            copy_embeddings=np.vstack([self.copy_embeddings, embeddings]),
+        )
 
     # --- sizes and action helpers -------------------------------------------------------
     @property
