@@ -13,9 +13,10 @@ are unchanged, the new ones have no support, and business-as-usual never takes t
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from campaign_sim.core.atomic import swap_dir
@@ -23,6 +24,7 @@ from campaign_sim.core.config import NO_CONTACT
 from campaign_sim.core.errors import DataError, InputError
 from campaign_sim.core.manifest import MANIFEST_FILE
 from campaign_sim.core.run_lock import run_lock
+from campaign_sim.core.runs import RunDir, create_run
 from campaign_sim.data.copies import load_copy_embeddings
 from campaign_sim.data.text import TextEncoder
 from campaign_sim.llm.guardrails import Guardrails
@@ -30,7 +32,8 @@ from campaign_sim.simulators.fitted.copy_actions import with_copies
 from campaign_sim.simulators.fitted.world import META_FILE, POPULATION_FILE, WEIGHTS_FILE, FittedWorld
 from campaign_sim.workflows.copywriting import SCORES_FILE
 
-WORLD_FILES = {WEIGHTS_FILE, META_FILE, POPULATION_FILE, MANIFEST_FILE}  # what save writes
+WORLD_LIBRARY = "copies.parquet"  # beside the world: its copies, the config's copy_library
+WORLD_FILES = {WEIGHTS_FILE, META_FILE, POPULATION_FILE, MANIFEST_FILE, WORLD_LIBRARY}  # written anew
 
 
 @dataclass(frozen=True)
@@ -70,30 +73,80 @@ def run_copy_adopt(
                 "(fit a new run, or move the agents away)"
             )
         embeddings = load_copy_embeddings(library, encoder=encoder)  # checks the file's columns
-        frame = pl.read_parquet(library, columns=["copy_id", "text"])
-        texts = dict(zip(frame.get_column("copy_id").cast(pl.String), frame.get_column("text"), strict=True))
-        for copy_id in copy_ids or ():
-            if copy_id not in texts:
-                raise DataError(
-                    "no such copy",
-                    file=str(library),
-                    column="copy_id",
-                    expected=f"one of its copies, not {copy_id!r}",
-                )
-        channels = [c for c in world.config.actions.channels if c != NO_CONTACT]
-        for copy_id in copy_ids or ():
-            if reasons := refusals(texts[copy_id], channels):
-                raise InputError(f"copy {copy_id!r} cannot go with every offer and channel: {reasons[0]}")
-        portable = {c: t for c, t in texts.items() if not refusals(t, channels)}
-        chosen = copy_ids or best_per_group(world_dir / SCORES_FILE, per_group=per_group, library=portable)
-        wider = with_copies(world, {c: embeddings[c] for c in chosen}, texts)
+        texts = _texts(library)
+        chosen = copy_ids or best_per_group(
+            world_dir / SCORES_FILE, per_group=per_group, library=portable_copies(texts, world)
+        )
+        _check_named(copy_ids or [], texts, world, library=library)
+        added = {c: (texts[c], embeddings[c]) for c in chosen}
+        library_path = world_dir.resolve() / WORLD_LIBRARY  # the world's copies, logged and added
+        wider = with_copies(world, {c: v for c, (_, v) in added.items()}, texts)  # refuses first
+        frame = _world_library(world, added, encoder=encoder)
+        actions = replace(wider.config.actions, copy_library=str(library_path))
+        wider = replace(wider, config=replace(wider.config, actions=actions))
         with swap_dir(world_dir) as staging:
             for path in world_dir.iterdir():  # fidelity, copy scores: still true of the wider world
                 if path.is_file() and path.name not in WORLD_FILES:
                     shutil.copy2(path, staging / path.name)
+            frame.write_parquet(staging / WORLD_LIBRARY)
             FittedWorld.load(wider.save(staging))  # what later commands load, checked now
-    actions = wider.config.actions
+        run = RunDir(world_dir.parent)
+        if run.config_path.exists():  # the run reads logs with the added copies from now on
+            config = run.load_config()
+            create_run(
+                run.root,
+                replace(
+                    config,
+                    actions=replace(config.actions, copies=actions.copies, copy_library=str(library_path)),
+                ),
+            )
     return Adopted(tuple(chosen), actions.copies, actions.n_actions)
+
+
+def _texts(library: str | Path) -> dict[str, str]:
+    frame = pl.read_parquet(library, columns=["copy_id", "text"])
+    return dict(zip(frame.get_column("copy_id").cast(pl.String), frame.get_column("text"), strict=True))
+
+
+def portable_copies(texts: dict[str, str], world: FittedWorld) -> dict[str, str]:
+    """The copies that can go with every offer and channel of ``world`` (``refusals``)."""
+    channels = [c for c in world.config.actions.channels if c != NO_CONTACT]
+    return {c: t for c, t in texts.items() if not refusals(t, channels)}
+
+
+def _check_named(copy_ids: list[str], texts: dict[str, str], world: FittedWorld, *, library) -> None:  # noqa: ANN001
+    channels = [c for c in world.config.actions.channels if c != NO_CONTACT]
+    for copy_id in copy_ids:
+        if copy_id not in texts:
+            raise DataError(
+                "no such copy",
+                file=str(library),
+                column="copy_id",
+                expected=f"one of its copies, not {copy_id!r}",
+            )
+        if reasons := refusals(texts[copy_id], channels):
+            raise InputError(f"copy {copy_id!r} cannot go with every offer and channel: {reasons[0]}")
+
+
+def _world_library(world: FittedWorld, added: dict[str, tuple[str, np.ndarray]], *, encoder) -> pl.DataFrame:  # noqa: ANN001
+    """The world's copies as a library (copy_id, text, embedding): the ones it was fitted or
+    earlier adopted with, read from its config's library, then ``added``."""
+    source = world.config.actions.copy_library
+    path = Path(source)
+    if not path.is_absolute():  # read beside the log, as `fit` read it
+        path = Path(world.metadata.get("source", ".")).parent / source
+    known = load_copy_embeddings(path, encoder=encoder)
+    texts = _texts(path)
+    rows = [(c, texts[c], known[c]) for c in world.config.actions.copies]
+    rows += [(c, text, vector) for c, (text, vector) in added.items()]
+    return pl.DataFrame(
+        {
+            "copy_id": [r[0] for r in rows],
+            "text": [r[1] for r in rows],
+            "embedding": [np.asarray(r[2], dtype=np.float32).tolist() for r in rows],
+        },
+        schema_overrides={"embedding": pl.List(pl.Float32)},
+    )
 
 
 def refusals(text: str, channels: list[str]) -> list[str]:

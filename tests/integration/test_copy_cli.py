@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from campaign_sim.agents.sb3_agents import load_model
+from campaign_sim.core.runs import RunDir
 from campaign_sim.llm.guardrails import Guardrails
 from tests.integration.cli_runs import invoke, small_fitted_run, train_briefly
 
@@ -97,6 +98,12 @@ def test_adopted_copies_are_actions_of_the_world_the_agents_and_the_truth(fitted
             Guardrails().check(texts[copy_id], discount=0.0, channel=c) == ()
             for c in ("email", "sms", "push")
         )
+    world_copies = pl.read_parquet(run / "world" / "copies.parquet")  # the run now reads them
+    assert world_copies.get_column("copy_id").to_list()[4:] == added
+    config = RunDir(run).load_config()
+    assert list(config.actions.copies[4:]) == added and config.actions.copy_library == str(
+        (run / "world" / "copies.parquet").resolve()
+    )
     priced = next(c for c, t in texts.items() if "% off" in t)
     for args, said in (
         (("--copy", added[0]), "already one of the world's copies"),
