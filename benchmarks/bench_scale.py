@@ -85,32 +85,26 @@ def recommend_pair(tmp: Path, address: str) -> dict:
     """``recommend`` on the fit pair's log, here and with ``--ray``."""
     data = tmp / "fitdata"
     args = ["recommend", "--logs", str(data / "log.parquet"), "-c", str(data / "config.toml"), "--json"]
-    local_s, local = _timed(args)
-    ray_s, remote = _timed([*args, "--ray", address])
-    return {
-        "recommend_seconds_local": local_s,
-        "recommend_seconds_ray": ray_s,
-        "recommend_speedup_ray": local_s / ray_s,
-        "identical_recommendation": local == remote,
-    }
+    return _pair("recommend", args, address, same="identical_recommendation")
 
 
 def evaluate_pair(tmp: Path, address: str) -> dict:
     """``evaluate --policy`` of 4 agents of the fit pair's world, here and with ``--ray``."""
     run = tmp / "fit-local"
     _run(["train", "--out", str(run), "--world", str(run / "world"), "--timesteps", "20000", "--seeds", "4"])
-    args = [
-        "evaluate",
-        "--json",
-        *(a for k in range(4) for a in ("--policy", str(run / "agents" / f"ppo-seed{k}"))),
-    ]
+    agents = [a for k in range(4) for a in ("--policy", str(run / "agents" / f"ppo-seed{k}"))]
+    return _pair("evaluate", ["evaluate", "--json", *agents], address, same="identical_estimates")
+
+
+def _pair(name: str, args: list[str], address: str, *, same: str) -> dict:
+    """``args`` timed here, then with ``--ray address``; whether the two outputs are equal."""
     local_s, local = _timed(args)
     ray_s, remote = _timed([*args, "--ray", address])
     return {
-        "evaluate_seconds_local": local_s,
-        "evaluate_seconds_ray": ray_s,
-        "evaluate_speedup_ray": local_s / ray_s,
-        "identical_estimates": local == remote,
+        f"{name}_seconds_local": local_s,
+        f"{name}_seconds_ray": ray_s,
+        f"{name}_speedup_ray": local_s / ray_s,
+        same: local == remote,
     }
 
 

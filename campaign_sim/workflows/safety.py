@@ -190,7 +190,8 @@ def candidates(
     actions' values are computed once for every pessimism level, in chunks mapped by ``tasks``."""
     states = value_states(world, frame, seed=seed)
     chunks = np.array_split(np.arange(world.config.actions.n_actions), VALUE_CHUNKS)
-    values = ActionValues.join(tasks(_values_of, [range(c[0], c[-1] + 1) for c in chunks], world, states))
+    pieces = [range(c[0], c[-1] + 1) for c in chunks if c.size]  # fewer actions than chunks: fewer
+    values = ActionValues.join(tasks(_values_of, pieces, world, states))
     out: dict[str, Policy] = {BASELINE: BehaviourPolicy(world, name=BASELINE)}
     for pessimism in settings.pessimism_grid:
         table = states.table(values, pessimism=pessimism)

@@ -51,20 +51,16 @@ def test_train_on_ray_equals_the_local_run(cluster, tmp_path):
         assert (tmp_path / "ray" / "agents" / f"ppo-seed{seed}" / "model.zip").exists()
 
 
-def test_fit_on_ray_is_the_local_world_bit_for_bit(cluster, tmp_path):
-    """Three members, each a Ray task seeded from the run's seed: the same weights file."""
+def _on_tiny_log(command: str, tmp_path: Path) -> tuple:
+    """``command`` on a freshly generated 600 x 3 log with the small world's settings."""
     data = tmp_path / "data"
     assert invoke("data", "generate", "--out", data, "-n", "600", "-t", "3", "-q").exit_code == 0
-    fit = (
-        "fit",
-        "--logs",
-        data / "log.parquet",
-        "-c",
-        data / "config.toml",
-        *SMALL_WORLD,
-        "--set",
-        "world.ensemble=3",
-    )
+    return (command, "--logs", data / "log.parquet", "-c", data / "config.toml", *SMALL_WORLD)
+
+
+def test_fit_on_ray_is_the_local_world_bit_for_bit(cluster, tmp_path):
+    """Three members, each a Ray task seeded from the run's seed: the same weights file."""
+    fit = (*_on_tiny_log("fit", tmp_path), "--set", "world.ensemble=3")
     for name, extra in (("local", ()), ("ray", ("--ray", cluster))):
         result = invoke(*fit, "--out", tmp_path / name, *extra, "-q")
         assert result.exit_code == 0, result.output
@@ -77,17 +73,7 @@ def test_fit_on_ray_is_the_local_world_bit_for_bit(cluster, tmp_path):
 def test_recommend_on_ray_is_the_local_recommendation(cluster, tmp_path):
     """Fit, value-table chunks and candidate scores as Ray tasks: every candidate's selection
     interval and the verdict to the last digit."""
-    data = tmp_path / "data"
-    assert invoke("data", "generate", "--out", data, "-n", "600", "-t", "3", "-q").exit_code == 0
-    recommend = (
-        "recommend",
-        "--logs",
-        data / "log.parquet",
-        "-c",
-        data / "config.toml",
-        *SMALL_WORLD,
-        "--json",
-    )
+    recommend = (*_on_tiny_log("recommend", tmp_path), "--json")
     local, remote = invoke(*recommend), invoke(*recommend, "--ray", cluster)
     assert local.exit_code == 0 and remote.exit_code == 0, remote.output
     here, there = (json.loads(r.stdout) for r in (local, remote))
