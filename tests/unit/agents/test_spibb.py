@@ -12,7 +12,6 @@ from campaign_sim.core.seeding import key_from
 from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_index
 from campaign_sim.data.datasets import resolve_config
-from campaign_sim.data.log import load_log
 from campaign_sim.ope.first_order import first_order_gain, tail_index
 from campaign_sim.simulators.fitted.behaviour import logged_allowed
 from campaign_sim.simulators.fitted.fit import fit_world
@@ -21,6 +20,7 @@ from campaign_sim.simulators.synthetic.generate import generate_log
 from campaign_sim.simulators.synthetic.logging_policy import business_as_usual
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
 from campaign_sim.workflows.safety import BASELINE, fit_baseline, held_out, split_customers
+from tests.unit.synthetic_logs import synthetic_log
 
 pytestmark = pytest.mark.slow  # the module's fitted-world fixture alone takes 15-35 s
 
@@ -69,10 +69,7 @@ def test_bounded_projection_keeps_thin_actions_valued_above_the_best_supported()
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    truth = SyntheticWorld.create(seed=0)
-    path = tmp_path_factory.mktemp("log") / "log.parquet"
-    generate_log(truth, customers=1_500, periods=4, seed=3).log.write_parquet(path)
-    log = load_log(path, resolve_config(dataset="synthetic", overrides=FAST))
+    log = synthetic_log(tmp_path_factory.mktemp("log"), customers=1_500, periods=4, seed=3, overrides=FAST)
     return log, fit_world(log, seed=1).world
 
 

@@ -8,14 +8,12 @@ import numpy as np
 import pytest
 
 from campaign_sim.core.errors import InputError
-from campaign_sim.data.datasets import resolve_config
-from campaign_sim.data.log import load_log
 from campaign_sim.data.text import HashingEncoder
 from campaign_sim.simulators.fitted.copy_actions import ADDED_COPIES, with_copies
 from campaign_sim.simulators.fitted.fit import fit_world
 from campaign_sim.simulators.fitted.world import FittedWorld
-from campaign_sim.simulators.synthetic.generate import generate_log
 from campaign_sim.simulators.synthetic.world import SyntheticWorld
+from tests.unit.synthetic_logs import synthetic_log
 
 pytestmark = pytest.mark.slow  # one small fit for the module
 FAST = ["world.ensemble=2", "world.max_epochs=2", "world.hidden=[16]"]
@@ -28,9 +26,7 @@ NEW = {
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     truth = SyntheticWorld.create(seed=0)
-    path = tmp_path_factory.mktemp("log") / "log.parquet"
-    generate_log(truth, customers=600, periods=3, seed=3).log.write_parquet(path)
-    log = load_log(path, resolve_config(dataset="synthetic", overrides=FAST))
+    log = synthetic_log(tmp_path_factory.mktemp("log"), customers=600, periods=3, seed=3, overrides=FAST)
     embeddings = dict(zip(truth.copy_ids, truth.copy_embeddings, strict=True))
     world = fit_world(log, copy_embeddings=embeddings, seed=1).world
     vectors = HashingEncoder().encode(list(NEW.values())).astype(np.float64)

@@ -10,11 +10,7 @@ import polars as pl
 import pytest
 
 from campaign_sim.agents.spibb import MixturePolicy, SpibbPolicy
-from campaign_sim.data.datasets import resolve_config
-from campaign_sim.data.log import load_log
 from campaign_sim.reports.executive import draw_executive
-from campaign_sim.simulators.synthetic.generate import generate_log
-from campaign_sim.simulators.synthetic.world import SyntheticWorld
 from campaign_sim.workflows.safety import (
     MAX_MOVED,
     NOT_ESTIMABLE_SHARE,
@@ -23,6 +19,7 @@ from campaign_sim.workflows.safety import (
     run_safety,
 )
 from campaign_sim.workflows.safety_evidence import safety_evidence, write
+from tests.unit.synthetic_logs import synthetic_log
 
 pytestmark = pytest.mark.slow  # the module's fitted-world fixture alone takes 15-35 s
 
@@ -31,10 +28,7 @@ FAST = ["world.ensemble=2", "world.max_epochs=3", "world.hidden=[32]"]
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    truth = SyntheticWorld.create(seed=0)
-    path = tmp_path_factory.mktemp("log") / "log.parquet"
-    generate_log(truth, customers=2_000, periods=4, seed=5).log.write_parquet(path)
-    log = load_log(path, resolve_config(dataset="synthetic", overrides=FAST))
+    log = synthetic_log(tmp_path_factory.mktemp("log"), customers=2_000, periods=4, seed=5, overrides=FAST)
     settings = SafetySettings(n_min_grid=(25, 400), pessimism_grid=(0.0,))
     return run_safety(log, seed=2, settings=settings)
 
