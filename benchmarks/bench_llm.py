@@ -30,7 +30,7 @@ from campaign_sim.data.datasets import resolve_config  # noqa: E402
 from campaign_sim.data.log import load_log  # noqa: E402
 from campaign_sim.llm.copy_pool import copy_pool  # noqa: E402
 from campaign_sim.llm.encoders import MiniLMEncoder  # noqa: E402
-from campaign_sim.llm.generators import HFGenerator, TemplateGenerator, ensure_converted  # noqa: E402
+from campaign_sim.llm.generators import ANGLES, HFGenerator, TemplateGenerator, ensure_converted  # noqa: E402
 from campaign_sim.llm.library import build_library  # noqa: E402
 from campaign_sim.simulators.fitted.copy_uncertainty import copy_lift_interval  # noqa: E402
 from campaign_sim.simulators.fitted.fit import fit_world  # noqa: E402
@@ -211,8 +211,12 @@ def generation(per_offer: int) -> dict:
     started = time.perf_counter()
     generator = HFGenerator()
     load_seconds = time.perf_counter() - started
-    requests = copy_requests(
-        DEFAULT_PROFILES, discounts=(0.0, 0.1, 0.2), channels=("email", "sms", "push"), per_offer=per_offer
+    requests = copy_requests(  # what `copy generate` asks for by default: every angle
+        DEFAULT_PROFILES,
+        discounts=(0.0, 0.1, 0.2),
+        channels=("email", "sms", "push"),
+        per_offer=per_offer,
+        angles=tuple(ANGLES),
     )
     build = build_library(requests, generator=generator, encoder=MiniLMEncoder(), seed=0)
     from_model = int((build.frame.get_column("generator") == generator.name).sum())
@@ -245,7 +249,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--periods", type=int, default=4)
-    parser.add_argument("--per-offer", type=int, default=2)
+    parser.add_argument("--per-offer", type=int, default=1)
     parser.add_argument("--skip-generation", action="store_true")
     parser.add_argument(
         "--reuse-text-aware", action="store_true", help="keep the recorded part 1, rerun part 2"
@@ -293,7 +297,7 @@ def main() -> None:
     if gen:
         lines += [
             "",
-            f"SmolLM2-135M-Instruct, 1 torch thread, {gen['requests']} requests (5 profiles x 3 offers x 3 channels x {args.per_offer}),",
+            f"SmolLM2-135M-Instruct, 1 torch thread, {gen['requests']} requests (5 profiles x 3 offers x 3 channels x 4 angles x {args.per_offer}),",
             "guardrails on, up to 3 regenerations, then the template:",
             "",
             "| measure | value | floor |",

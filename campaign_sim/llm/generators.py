@@ -169,7 +169,20 @@ _FEW_SHOT = (
         CopyRequest("deal_seeker", "shoppers who mostly buy on discount", 0.2, "email"),
         "Subject: 20% off styles picked for you\nBody: Your favourite looks are now 20% off. Take a look!",
     ),
+    (
+        CopyRequest("email_fan", "shoppers who read and click our e-mails", 0.0, "email"),
+        "Subject: New arrivals picked for you\nBody: Fresh styles have just landed in the shop. Take a look!",
+    ),
 )
+
+
+def _example_for(request: CopyRequest) -> list[tuple[CopyRequest, str]]:
+    """One worked example of the request's channel, with an offer when it has one and at full
+    price when not: shown a 20%-off e-mail, the model wrote "20% off" into 12 of 20 full-price
+    e-mails (demo, acceptance 25%)."""
+    same = [(e, r) for e, r in _FEW_SHOT if e.channel == request.channel]
+    matching = [(e, r) for e, r in same if (e.discount > 0) == (request.discount > 0)]
+    return (matching or same)[:1]
 
 
 def _instruction(request: CopyRequest) -> str:
@@ -288,7 +301,7 @@ class HFGenerator:
         messages = [{"role": "system", "content": _SYSTEM}]
         # one worked example, of the same channel: a long few-shot prefix costs more prefill than
         # the whole reply (measured: 3 examples took generation from 20 to 54 ms per token)
-        for example, reply in [(e, r) for e, r in _FEW_SHOT if e.channel == request.channel][:1]:
+        for example, reply in _example_for(request):
             messages += [
                 {"role": "user", "content": _instruction(example)},
                 {"role": "assistant", "content": reply},

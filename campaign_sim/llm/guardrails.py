@@ -44,13 +44,14 @@ _DISCOUNT_WORDS = re.compile(
 )
 # words of the brief a small model parrots back instead of writing copy
 _BRIEF_ECHO = re.compile(
-    r"\b(shoppers:|offer:|angle:|stress the|promotion:|no details|say no|copy:|subject line:|full price)",
+    r"\b(shoppers:|offer:|angle:|stress the|no countdown|no deadline|promotion:|no details|say no|copy:"
+    r"|subject line:|full price)",
     re.IGNORECASE,
 )
 _DAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|midnight|tonight|tomorrow|today)"
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 _DEADLINE = re.compile(
-    rf"\b(today only|tonight only|this weekend only|last chance|final hours?"
+    rf"\b(today only|tonight only|this weekend only|last chance|final hours?|limited[- ]time"
     rf"|ends? (?:on |at )?{_DAYS}|ends? soon|until {_DAYS}|by {_DAYS}|expires?|expiring|deadline|hurry"
     rf"|{_NUMBER}\s*(?:hours?|hrs?|days?)\s*(?:left|only)|only {_NUMBER}\s*(?:hours?|days?)"
     rf"|\d{{1,2}}/\d{{1,2}}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"

@@ -29,6 +29,7 @@ ADVERSARIAL = [
     ("Enjoy 10% off, today only!", 0.1, "sms", "deadline"),
     ("20% off ends Sunday.", 0.2, "push", "deadline"),
     ("Last chance: 10% off new arrivals.", 0.1, "sms", "deadline"),
+    ("For a limited time, new designs for you.", 0.0, "push", "deadline"),
     ("Only 48 hours left for 20% off.", 0.2, "sms", "deadline"),
     ("10% off until midnight.", 0.1, "push", "deadline"),
     ("Offer expires soon: 10% off.", 0.1, "sms", "deadline"),
@@ -128,6 +129,7 @@ def test_template_generator_is_deterministic_and_honest():
     [
         ("No discounts available for now. Take a look!", "promises a discount"),
         ("Shoppers: regulars. Offer: new arrivals.", "echoes the brief"),
+        ("10% off style of the day, no countdown. Take a look!", "echoes the brief"),
         ("New styles for you. New styles for you.", "repeats itself"),
         ("Bespoke, bespoke, bespoke knitwear.", "repeats itself"),
     ],
