@@ -314,7 +314,7 @@ def main() -> None:
         ]
     lines += [
         "",
-        "Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_llm.py --skip-generation` (part 1; part 2 without the flag)",
+        "Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_llm.py --skip-generation` (part 1; part 2, SmolLM2 generation, last run with `--reuse-text-aware`, which keeps part 1 as recorded)",
     ]
     record("llm", "\n".join(lines), {"text_aware": response, "generation": gen})
 
