@@ -124,6 +124,8 @@ def _joined(address: str) -> Iterator:
     """Ray, joined to the cluster at ``address`` for the block; a one-line error if it cannot."""
     import ray  # check_ray made sure it is there
 
+    if address != "auto":
+        _token_auth_like_ray_start()
     try:
         ray.init(
             address=None if address == "auto" else address,
@@ -139,6 +141,25 @@ def _joined(address: str) -> Iterator:
         yield ray
     finally:
         ray.shutdown()
+
+
+def _token_auth_like_ray_start() -> None:
+    """Send this machine's Ray auth token when there is one, as ``ray start --head`` turns token
+    auth on when it finds one: once any local ``ray.init()`` (``--ray auto``) has written
+    ~/.ray/auth_token, a head started here requires it, and a driver that does not send it is
+    refused ("Authentication token is missing"). RAY_AUTH_MODE, when set, decides."""
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:  # a Ray without token auth
+        return
+    said = logging.getLogger(maybe_enable_token_auth_if_token_available.__module__)
+    level, _ = said.level, said.setLevel(logging.ERROR)  # its notice is not the command's output
+    try:
+        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    finally:
+        said.setLevel(level)
 
 
 def check_ray(address: str) -> None:
