@@ -125,7 +125,7 @@ class MyopicPolicy(_CorePolicy):
         return r.p_visit * r.p_conversion * order_value * margin - self.world.contact_cost[c]
 
     def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        allowed = flat_masks(masks, self.shape)
+        allowed = flat_masks(masks, self.shape, self._core().valid)
         return greedy(self.expected_profits(allowed), allowed)
 
 

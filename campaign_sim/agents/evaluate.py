@@ -74,7 +74,9 @@ def run_policy(
     active = np.ones(n, dtype=bool)
     for period in range(periods or core.settings.horizon):
         obs, masks = core.observe(), core.action_masks()
-        flat = np.where(active, sample_actions(policy.action_probs(obs, masks), choices.random(n)), 0)
+        flat = np.where(
+            active, sample_actions(core.allowed_probs(policy.action_probs(obs, masks)), choices.random(n)), 0
+        )
         reward, terminated, truncated, info = core.step(unflatten(flat, shape))
         if learn is not None:
             learn(obs, flat, reward, active)

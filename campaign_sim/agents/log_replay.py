@@ -159,7 +159,8 @@ class LogReplay:
                 flat = first
             else:
                 flat = sample_actions(
-                    policy.action_probs(core.observe(), core.action_masks()), choices.random(n)
+                    core.allowed_probs(policy.action_probs(core.observe(), core.action_masks())),
+                    choices.random(n),
                 )
             _, terminated, truncated, info = core.step(unflatten(flat, core.shape))
             total += np.where(running, info["expected_profit"], 0.0)

@@ -42,7 +42,7 @@ class RolloutOracle:
         core = self.core
         if core is None:
             raise RuntimeError("RolloutOracle needs attach(core) before it can act")
-        allowed = flat_masks(masks, core.shape)
+        allowed = flat_masks(masks, core.shape, core.valid)
         values = np.zeros(allowed.shape)
         saved, real_keys = core.snapshot(), core.keys.copy()
         try:
@@ -65,5 +65,5 @@ class RolloutOracle:
             alive &= ~(terminated | truncated)
             if not alive.any():
                 return total
-            probs = self.base.action_probs(core.observe(), core.action_masks())
+            probs = core.allowed_probs(self.base.action_probs(core.observe(), core.action_masks()))
             flat = np.where(alive, probs.argmax(axis=1), 0)

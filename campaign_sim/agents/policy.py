@@ -37,6 +37,7 @@ class SimulatorView(Protocol):
 
     n: int  # shoppers deciding together
     shape: tuple[int, int, int]  # discounts, channels, copies
+    valid: np.ndarray | None  # (discounts, channels, copies): which copy goes with which action
 
     @property
     def state(self) -> ShopperState:
@@ -55,11 +56,14 @@ def attach(policy: Policy, core: CampaignEngine) -> None:
         hook(core)
 
 
-def flat_masks(masks: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
-    """sb3-contrib MultiDiscrete masks (n, D + C + K) -> (n, D * C * K) allowed flat actions."""
+def flat_masks(masks: np.ndarray, shape: tuple[int, int, int], valid: np.ndarray | None = None) -> np.ndarray:
+    """sb3-contrib MultiDiscrete masks (n, D + C + K) -> (n, D * C * K) allowed flat actions;
+    ``valid`` (D, C, K), the engine's: which copy may go with which offer and channel."""
     n_d, n_c, n_k = shape
     d, c, k = masks[:, :n_d], masks[:, n_d : n_d + n_c], masks[:, n_d + n_c :]
     allowed = d[:, :, None, None] & c[:, None, :, None] & k[:, None, None, :]
+    if valid is not None:
+        allowed &= valid[None]
     allowed[:, :, 0, :] = False
     allowed[:, 0, 0, 0] = True  # no contact is always possible
     return allowed.reshape(masks.shape[0], -1)

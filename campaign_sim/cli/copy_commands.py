@@ -179,8 +179,9 @@ def adopt(
     encoder: EncoderOption = "hashing",
     json: JsonOption = False,
 ) -> None:
-    """Make library copies actions of a fitted world, so agents can choose them (no logged
-    support: business-as-usual never sends them, a pilot is how to learn them)."""
+    """Make library copies actions of a fitted world, so agents can choose them, each with the
+    offers and channels its guardrails pass (no logged support: business-as-usual never sends
+    them, a pilot is how to learn them)."""
     from campaign_sim.llm.encoders import make_encoder
     from campaign_sim.workflows.copy_adopt import run_copy_adopt
 
@@ -190,9 +191,7 @@ def adopt(
         world, library, encoder=make_encoder(encoder), copy_ids=copy, per_group=per_group
     )
     if json:
-        print_json(
-            {"added": list(adopted.added), "copies": list(adopted.copies), "n_actions": adopted.n_actions}
-        )
+        print_json(adopted.to_dict())
         return
     for line in adopted.lines():
         out_console.print(line, markup=False, soft_wrap=True)

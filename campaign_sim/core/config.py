@@ -28,6 +28,15 @@ LOG_KINDS = ("campaign", "recommendation")
 
 
 @dataclass(frozen=True)
+class CopyCells:
+    """The channels and discount levels one copy may go out with (its guardrails' verdict)."""
+
+    copy: str
+    channels: tuple[str, ...]
+    discounts: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class ActionSpace:
     """Discount levels (fractions), channels (``none`` first) and copy ids."""
 
@@ -35,6 +44,22 @@ class ActionSpace:
     channels: tuple[str, ...] = (NO_CONTACT, "email", "sms", "push")
     copies: tuple[str, ...] = ("standard",)
     copy_library: str | None = None
+    # copies written for some channels and offers only: (copy, its channels, its discounts); a
+    # copy not named here goes with every offer and channel
+    copy_cells: tuple[CopyCells, ...] = ()
+
+    @property
+    def valid(self) -> np.ndarray:
+        """(discounts, channels, copies) bool: the actions a copy may be sent as. No contact is
+        valid with any copy (it sends nothing)."""
+        out = np.ones(self.shape, dtype=bool)
+        for cells in self.copy_cells:
+            k = self.copies.index(cells.copy)
+            d = np.isin(self.discounts, cells.discounts)
+            c = np.isin(self.channels, cells.channels)
+            out[:, :, k] = d[:, None] & c[None, :]
+        out[:, 0, :] = True
+        return out
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -293,8 +318,32 @@ def _actions(table: TomlTable) -> ActionSpace:
         )
     copies = table.str_list("copies", default=list(default.copies))
     library = table.value("copy_library", str, default=None, check=bool, expected="a file path")
+    cells = _copy_cells(table.table("copy_cells", required=False), discounts, channels, copies)
     table.finish()
-    return ActionSpace(discounts, channels, copies, library)
+    return ActionSpace(discounts, channels, copies, library, cells)
+
+
+def _copy_cells(
+    table: TomlTable, discounts: tuple[float, ...], channels: tuple[str, ...], copies: tuple[str, ...]
+) -> tuple[CopyCells, ...]:
+    """``[actions.copy_cells.COPY]`` tables: ``channels = [...]``, ``discounts = [...]``."""
+    out = []
+    for copy in list(table.data):
+        if copy not in copies:
+            raise table.fail(copy, f"expected one of actions.copies {list(copies)}")
+        cells = table.table(copy)
+        named = cells.str_list("channels")
+        if bad := [c for c in named if c not in channels or c == NO_CONTACT]:
+            raise cells.fail("channels", f"expected channels of actions.channels, got {bad[0]!r}")
+        levels = cells.value("discounts", list, expected="a list of discount levels")
+        if not levels or any(d not in discounts for d in levels):
+            raise cells.fail(
+                "discounts", f"expected levels of actions.discounts {list(discounts)}, got {levels!r}"
+            )
+        cells.finish()
+        out.append(CopyCells(copy, tuple(named), tuple(float(d) for d in levels)))
+    table.finish()
+    return tuple(out)
 
 
 def _economics(table: TomlTable, actions: ActionSpace) -> Economics:

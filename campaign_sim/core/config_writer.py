@@ -61,6 +61,11 @@ def config_to_dict(config: CampaignConfig) -> dict[str, Any]:
                 "channels": list(actions.channels),
                 "copies": list(actions.copies),
                 "copy_library": actions.copy_library,
+                "copy_cells": {
+                    cells.copy: {"channels": list(cells.channels), "discounts": list(cells.discounts)}
+                    for cells in actions.copy_cells
+                }
+                or None,
             }
         ),
         "economics": _drop_none(

@@ -70,6 +70,9 @@ class CampaignEngine:
         self.shape = (len(world.discounts), len(world.channels), len(world.copy_ids))
         self.discounts = np.asarray(world.discounts, dtype=np.float64)
         self.costs = np.asarray(world.contact_cost, dtype=np.float64)
+        # (discounts, channels, copies): which copy may go with which offer and channel; None
+        # when every copy goes with every action (no per-action check in the step)
+        self.valid = getattr(world, "valid_actions", None)
         # one record per slot: episode key, seated shopper, scalar state (records.py); ``keys``,
         # ``shopper`` and ``state`` are views of them
         self.slots = new_slots(n)
@@ -147,8 +150,37 @@ class CampaignEngine:
         """(n, D + C + K) in sb3-contrib's MultiDiscrete format: discount, channel, copy masks."""
         channels = self.channel_mask()
         discounts = self.budget.discount_mask(channels, self.costs, self.discounts)
-        copies = np.ones((self.n, self.shape[2]), dtype=bool)
+        if self.valid is None:
+            copies = np.ones((self.n, self.shape[2]), dtype=bool)
+        else:  # a copy that goes with some allowed offer and contact (the rest: ``drop_invalid``)
+            sendable = self.valid[:, 1:, :].astype(np.int64)
+            copies = np.einsum("nd,nc,dck->nk", discounts, channels[:, 1:], sendable) > 0
+            copies[~copies.any(axis=1)] = True  # no contact possible: the copy means nothing
         return np.concatenate([discounts, channels, copies], axis=1)
+
+    def drop_invalid(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(n, 3) ``action`` with the channel set to no contact where its copy may not go with
+        its offer and channel (per-dimension masks cannot say so), and which rows those were."""
+        if self.valid is None:
+            return action, None
+        d, c, k = (np.clip(action[:, i], 0, self.shape[i] - 1) for i in range(3))
+        bad = ~self.valid[d, c, k]
+        if bad.any():
+            action = action.copy()
+            action[bad, 1] = 0
+        return action, bad
+
+    def allowed_probs(self, probs: np.ndarray) -> np.ndarray:
+        """A policy's (n, n_actions) probabilities as the environment acts on them: mass on an
+        action whose copy may not go with its offer and channel is no contact (flat 0)."""
+        if self.valid is None:
+            return probs
+        invalid = ~self.valid.reshape(-1)
+        if not probs[:, invalid].any():
+            return probs
+        out = np.where(invalid[None, :], 0.0, probs)
+        out[:, 0] += probs[:, invalid].sum(axis=1)
+        return out
 
     # --- episodes ----------------------------------------------------------------------------
     def start(self, rows: np.ndarray, keys: np.ndarray) -> None:
@@ -253,7 +285,7 @@ class CampaignEngine:
         Returns reward, terminated, truncated and the info dict (INFO_KEYS), views of one
         record per slot (records.py)."""
         st, budget = self.state, self.budget
-        action = np.asarray(action, dtype=np.int64).reshape(self.n, 3)
+        action, dropped = self.drop_invalid(np.asarray(action, dtype=np.int64).reshape(self.n, 3))
         u = uniforms(self.keys, st.period, OUTCOME_STREAMS + 1)
         # one compiled pass: clip to the spaces, a masked channel (agents that ignore masks) means
         # no contact, the flat action and the discount offered
@@ -275,7 +307,7 @@ class CampaignEngine:
             "channel": c,
             "contacted": c > 0,
             "discount": discount,
-            "invalid_action": invalid,
+            "invalid_action": invalid if dropped is None else invalid | dropped,
             "disagreement": disagreement,
             **vars(outcome),
         }
@@ -304,8 +336,9 @@ class CampaignEngine:
             return (*self.step(action), self.observe())
         obs = np.empty((self.n, self.obs_dim), dtype=np.float32)
         results = new_results(self.n)
+        action, dropped = self.drop_invalid(np.asarray(action, dtype=np.int64).reshape(self.n, 3))
         synthetic_step(
-            np.asarray(action, dtype=np.int64).reshape(self.n, 3),
+            action,
             self.consent,
             self.costs,
             self.discounts,
@@ -318,4 +351,6 @@ class CampaignEngine:
             obs,
             results,
         )
+        if dropped is not None:
+            results["invalid_action"] |= dropped
         return (*self._returns(results), obs)

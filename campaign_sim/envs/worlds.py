@@ -41,6 +41,7 @@ class ObservedThrough:
         self.world, self.lens = world, lens
         self.discounts, self.channels, self.copy_ids = world.discounts, world.channels, world.copy_ids
         self.margin, self.contact_cost, self.dynamics = world.margin, world.contact_cost, world.dynamics
+        self.valid_actions = lens.valid_actions  # the fitted world's copies decide what may be sent
 
     def shopper_pool(self, size: int, *, seed: int) -> ShopperPool:
         pool = self.world.shopper_pool(size, seed=seed)

@@ -91,6 +91,8 @@ class World(Protocol):
     margin: float
     contact_cost: tuple[float, ...]
     dynamics: Dynamics
+    # optional ``valid_actions``: (discounts, channels, copies) bool, which copy may go with which
+    # offer and channel (copies written for some only); absent or None: every copy with every one
 
     def shopper_pool(self, size: int, *, seed: int) -> ShopperPool: ...
 

@@ -2,12 +2,12 @@
 off-policy evaluation, the pilot and the report can choose them (simulators/fitted/copy_actions.py).
 
 Which copies: the ones named, or each shopper group's best ``per_group`` by predicted profit lift
-(``copy score``, whose scores sit in the world folder). A copy action goes with every offer and
-channel (the action's dimensions are independent), so only a copy that passes the guardrails on
-every channel of the world with no price claim can become one: a "20% off" text sent at full
-price would be a false promise, an e-mail subject line sent as a 120-character push a broken one.
-The world is rewritten whole (staged, then swapped in): its predictions for the actions it had
-are unchanged, the new ones have no support, and business-as-usual never takes them.
+(``copy score``, whose scores sit in the world folder). A copy goes only with the offers and
+channels the guardrails pass it for (``actions.copy_cells``): a "20% off" text only with the 20%
+offer, a 300-character e-mail never as a 120-character push. The environment sends a copy with
+any other offer or channel as no contact, and policies put no probability there. The world is
+rewritten whole (staged, then swapped in): its predictions for the actions it had are unchanged,
+the new ones have no support, and business-as-usual never takes them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from campaign_sim.core.atomic import swap_dir
-from campaign_sim.core.config import NO_CONTACT
+from campaign_sim.core.config import NO_CONTACT, ActionSpace, CopyCells
 from campaign_sim.core.errors import DataError, InputError
 from campaign_sim.core.manifest import MANIFEST_FILE
 from campaign_sim.core.run_lock import run_lock
@@ -43,14 +43,29 @@ class Adopted:
     added: tuple[str, ...]
     copies: tuple[str, ...]
     n_actions: int
+    cells: tuple[CopyCells, ...]  # where each added copy may go, in ``added`` order
 
     def lines(self) -> list[str]:
         return [
-            f"added {len(self.added)} copies to the world's actions: {', '.join(self.added)}",
+            f"added {len(self.added)} copies to the world's actions:",
+            *(
+                f"  {c.copy}: {', '.join(c.channels)} at {', '.join(f'{d:.0%}' for d in c.discounts)} off"
+                for c in self.cells
+            ),
             f"the world now has {len(self.copies)} copies, {self.n_actions} actions; the added ones have "
             "no logged support, so safe-improvement policies keep them at business-as-usual's zero "
             "and a pilot is how to learn them",
         ]
+
+    def to_dict(self) -> dict:
+        return {
+            "added": list(self.added),
+            "copies": list(self.copies),
+            "n_actions": self.n_actions,
+            "cells": {
+                c.copy: {"channels": list(c.channels), "discounts": list(c.discounts)} for c in self.cells
+            },
+        }
 
 
 def run_copy_adopt(
@@ -74,15 +89,21 @@ def run_copy_adopt(
             )
         embeddings = load_copy_embeddings(library, encoder=encoder)  # checks the file's columns
         texts = _texts(library)
+        cells = {c: copy_cells(c, t, world.config.actions) for c, t in texts.items()}
         chosen = copy_ids or best_per_group(
-            world_dir / SCORES_FILE, per_group=per_group, library=portable_copies(texts, world)
+            world_dir / SCORES_FILE, per_group=per_group, library={c for c in texts if cells[c]}
         )
-        _check_named(copy_ids or [], texts, world, library=library)
+        _check_named(copy_ids or [], texts, cells, library=library)
         added = {c: (texts[c], embeddings[c]) for c in chosen}
         library_path = world_dir.resolve() / WORLD_LIBRARY  # the world's copies, logged and added
         wider = with_copies(world, {c: v for c, (_, v) in added.items()}, texts)  # refuses first
         frame = _world_library(world, added, encoder=encoder)
-        actions = replace(wider.config.actions, copy_library=str(library_path))
+        restricted = tuple(cells[c] for c in chosen if not _everywhere(cells[c], world.config.actions))
+        actions = replace(
+            wider.config.actions,
+            copy_library=str(library_path),
+            copy_cells=(*wider.config.actions.copy_cells, *restricted),
+        )
         wider = replace(wider, config=replace(wider.config, actions=actions))
         with swap_dir(world_dir) as staging:
             for path in world_dir.iterdir():  # fidelity, copy scores: still true of the wider world
@@ -97,10 +118,15 @@ def run_copy_adopt(
                 run.root,
                 replace(
                     config,
-                    actions=replace(config.actions, copies=actions.copies, copy_library=str(library_path)),
+                    actions=replace(
+                        config.actions,
+                        copies=actions.copies,
+                        copy_library=str(library_path),
+                        copy_cells=actions.copy_cells,
+                    ),
                 ),
             )
-    return Adopted(tuple(chosen), actions.copies, actions.n_actions)
+    return Adopted(tuple(chosen), actions.copies, actions.n_actions, tuple(cells[c] for c in chosen))
 
 
 def _texts(library: str | Path) -> dict[str, str]:
@@ -108,14 +134,24 @@ def _texts(library: str | Path) -> dict[str, str]:
     return dict(zip(frame.get_column("copy_id").cast(pl.String), frame.get_column("text"), strict=True))
 
 
-def portable_copies(texts: dict[str, str], world: FittedWorld) -> dict[str, str]:
-    """The copies that can go with every offer and channel of ``world`` (``refusals``)."""
-    channels = [c for c in world.config.actions.channels if c != NO_CONTACT]
-    return {c: t for c, t in texts.items() if not refusals(t, channels)}
+def copy_cells(copy_id: str, text: str, actions: ActionSpace) -> CopyCells | None:
+    """The offers and channels ``text`` may go out with: its discount levels and the channels
+    that pass the guardrails at every one of them (the length checks are per channel, the offer
+    checks per discount); None when it may go nowhere."""
+    guard, channels = Guardrails(), [c for c in actions.channels if c != NO_CONTACT]
+    passes = {
+        (d, c): not guard.check(text, discount=d, channel=c) for d in actions.discounts for c in channels
+    }
+    levels = tuple(d for d in actions.discounts if any(passes[d, c] for c in channels))
+    fits = tuple(c for c in channels if levels and all(passes[d, c] for d in levels))
+    return CopyCells(copy_id, fits, levels) if fits else None
 
 
-def _check_named(copy_ids: list[str], texts: dict[str, str], world: FittedWorld, *, library) -> None:  # noqa: ANN001
-    channels = [c for c in world.config.actions.channels if c != NO_CONTACT]
+def _everywhere(cells: CopyCells, actions: ActionSpace) -> bool:
+    return len(cells.discounts) == len(actions.discounts) and len(cells.channels) == len(actions.channels) - 1
+
+
+def _check_named(copy_ids: list[str], texts: dict[str, str], cells, *, library) -> None:  # noqa: ANN001
     for copy_id in copy_ids:
         if copy_id not in texts:
             raise DataError(
@@ -124,8 +160,10 @@ def _check_named(copy_ids: list[str], texts: dict[str, str], world: FittedWorld,
                 column="copy_id",
                 expected=f"one of its copies, not {copy_id!r}",
             )
-        if reasons := refusals(texts[copy_id], channels):
-            raise InputError(f"copy {copy_id!r} cannot go with every offer and channel: {reasons[0]}")
+        if cells[copy_id] is None:
+            reasons = Guardrails().check(texts[copy_id], discount=0.0, channel="email")
+            why = f": {reasons[0]}" if reasons else ""
+            raise InputError(f"copy {copy_id!r} passes the guardrails with no offer and channel{why}")
 
 
 def _world_library(world: FittedWorld, added: dict[str, tuple[str, np.ndarray]], *, encoder) -> pl.DataFrame:  # noqa: ANN001
@@ -149,18 +187,7 @@ def _world_library(world: FittedWorld, added: dict[str, tuple[str, np.ndarray]],
     )
 
 
-def refusals(text: str, channels: list[str]) -> list[str]:
-    """Why ``text`` cannot be a copy action: the guardrails' reasons on any of ``channels`` for a
-    full-price send (a price claim, a length, a missing body), each named by its channel."""
-    guard = Guardrails()
-    return [
-        f"{channel}: {reason}"
-        for channel in channels
-        for reason in guard.check(text, discount=0.0, channel=channel)
-    ]
-
-
-def best_per_group(scores_path: Path, *, per_group: int, library: dict[str, str]) -> list[str]:
+def best_per_group(scores_path: Path, *, per_group: int, library: set[str]) -> list[str]:
     """Each group's ``per_group`` copies of ``library`` with the highest predicted profit lift,
     in order of first appearance (groups sorted), each copy once."""
     if not scores_path.exists():
@@ -171,9 +198,8 @@ def best_per_group(scores_path: Path, *, per_group: int, library: dict[str, str]
     scores = pl.read_parquet(scores_path).filter(pl.col("copy_id").is_in(list(library)))
     if scores.is_empty():
         raise InputError(
-            f"{scores_path}: no scored copy of this library can go with every offer and channel "
-            "(a full-price text that fits every channel's length; e.g. `copy generate --discounts 0 "
-            "--channels push`), or name copies with --copy"
+            f"{scores_path}: no scored copy of this library passes the guardrails with any offer "
+            "and channel of the world; score one that does, or name copies with --copy"
         )
     best = (
         scores.sort(["group", "profit_lift", "copy_id"], descending=[False, True, False])

@@ -96,7 +96,8 @@ def offpolicy_evaluate(
         if panel.propensity is None:
             observations.append(obs)
         for name, policy in policies.items():
-            target[name][:, t] = policy.action_probs(obs, masks)[rows, panel.action[:, t]]
+            probs = replay.core.allowed_probs(policy.action_probs(obs, masks))
+            target[name][:, t] = probs[rows, panel.action[:, t]]
             if name not in model_free:
                 # model value of the rest of the campaign: after the logged action, and under the policy
                 q_hat[name][:, t] = replay.value_to_go(policy, panel.action[:, t], seed=seed)

@@ -394,7 +394,8 @@ def _behaviour(world: FittedWorld, rows: np.ndarray) -> np.ndarray:
 
 
 def _contacts(world: FittedWorld) -> np.ndarray:
-    """(n_actions,) whether each flat action contacts the customer."""
+    """(n_actions,) whether each flat action contacts the customer with a copy that may go with
+    its offer and channel (``actions.copy_cells``)."""
     actions = world.config.actions
     _, channel, _ = actions.unravel(np.arange(actions.n_actions))
-    return np.asarray(actions.channels)[channel] != NO_CONTACT
+    return (np.asarray(actions.channels)[channel] != NO_CONTACT) & actions.valid.reshape(-1)

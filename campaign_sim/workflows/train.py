@@ -183,7 +183,11 @@ def true_world_of(fitted: FittedWorld) -> SyntheticWorld | None:
         return None
     added = {c["copy_id"]: c["text"] for c in fitted.metadata.get(ADDED_COPIES, [])}
     if added:  # copies added to the fitted world's actions (`copy adopt`): the truth values them too
-        world = world.with_copies(added, HashingEncoder().encode(list(added.values())).astype(np.float64))
+        world = world.with_copies(
+            added,
+            HashingEncoder().encode(list(added.values())).astype(np.float64),
+            valid=fitted.valid_actions,
+        )
     return world
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import polars as pl
 import pytest
 
 from campaign_sim.agents.sb3_agents import load_model
 from campaign_sim.core.runs import RunDir
 from campaign_sim.llm.guardrails import Guardrails
+from campaign_sim.simulators.fitted.world import FittedWorld
 from tests.integration.cli_runs import invoke, small_fitted_run, train_briefly
 
 
@@ -82,9 +84,9 @@ def test_generate_then_score_copies(fitted):
 
 
 def test_adopted_copies_are_actions_of_the_world_the_agents_and_the_truth(fitted, tmp_path):
-    """`copy adopt`: each group's best full-price copy that fits every channel becomes an action;
-    an agent trains over the wider action space and is evaluated in the true world, which values
-    the same texts; refusals are one line, exit 2."""
+    """`copy adopt`: each group's best copy becomes an action with exactly the offers and channels
+    its guardrails pass; an agent trains over the wider action space and is evaluated in the true
+    world, which values the same texts; refusals are one line, exit 2."""
     shutil.copytree(fitted, tmp_path / "c")
     run, library = tmp_path / "c" / "run", tmp_path / "c" / "copy" / "copies.parquet"
     adopt = ("copy", "adopt", "--world", run / "world", "--library", library)
@@ -93,21 +95,28 @@ def test_adopted_copies_are_actions_of_the_world_the_agents_and_the_truth(fitted
     added = json.loads(result.output)["added"]
     texts = dict(pl.read_parquet(library).select("copy_id", "text").iter_rows())
     assert 1 <= len(added) <= 5 and json.loads(result.output)["n_actions"] == 4 * 4 * (4 + len(added))
-    for copy_id in added:  # no price claim, and fits every channel
-        assert all(
-            Guardrails().check(texts[copy_id], discount=0.0, channel=c) == ()
-            for c in ("email", "sms", "push")
-        )
+    cells = json.loads(result.output)["cells"]
+    config = RunDir(run).load_config()
+    for copy_id in added:  # sendable exactly where the guardrails pass it
+        allowed = cells[copy_id]
+        for d in config.actions.discounts:
+            for c in ("email", "sms", "push"):
+                passes = Guardrails().check(texts[copy_id], discount=d, channel=c) == ()
+                actions = config.actions
+                valid = actions.valid[
+                    actions.discounts.index(d), actions.channels.index(c), actions.copies.index(copy_id)
+                ]
+                assert valid == (d in allowed["discounts"] and c in allowed["channels"])
+                assert passes or not valid, (copy_id, d, c)
+    saved = FittedWorld.load(run / "world")  # the world's config says the same
+    assert np.array_equal(saved.valid_actions, config.actions.valid)
     world_copies = pl.read_parquet(run / "world" / "copies.parquet")  # the run now reads them
     assert world_copies.get_column("copy_id").to_list()[4:] == added
-    config = RunDir(run).load_config()
     assert list(config.actions.copies[4:]) == added and config.actions.copy_library == str(
         (run / "world" / "copies.parquet").resolve()
     )
-    priced = next(c for c, t in texts.items() if "% off" in t)
     for args, said in (
         (("--copy", added[0]), "already one of the world's copies"),
-        (("--copy", priced), "cannot go with every offer and channel"),
         (("--copy", "nope"), "no such copy"),
     ):
         refused = invoke(*adopt, *args)

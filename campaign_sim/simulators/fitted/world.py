@@ -220,6 +220,12 @@ class FittedWorld:
         return self.config.actions.copies
 
     @property
+    def valid_actions(self) -> np.ndarray | None:
+        """(discounts, channels, copies): which copy may go with which offer and channel; None
+        when every one may (no copy was written for some channels or offers only)."""
+        return self.config.actions.valid if self.config.actions.copy_cells else None
+
+    @property
     def margin(self) -> float:
         return self.config.economics.margin
 

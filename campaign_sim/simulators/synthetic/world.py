@@ -76,6 +76,7 @@ class SyntheticWorld:
     margin: float = MARGIN
     contact_cost: tuple[float, ...] = CONTACT_COST
     dynamics: Dynamics = Dynamics(fatigue_decay=0.7, exposure_decay=0.9, contact_window=4, max_contacts=3)
+    valid_actions: np.ndarray | None = None  # (discounts, channels, copies); None: all valid
 
     @classmethod
     def create(
@@ -88,9 +89,12 @@ class SyntheticWorld:
         truth = make_truth(embeddings.shape[1], np.random.default_rng(seed))
         return cls(truth, tuple(copies), tuple(copies.values()), embeddings, encoder.name)
 
-    def with_copies(self, texts: dict[str, str], embeddings: np.ndarray) -> SyntheticWorld:
+    def with_copies(
+        self, texts: dict[str, str], embeddings: np.ndarray, *, valid: np.ndarray | None = None
+    ) -> SyntheticWorld:
         """This world with more copies (id -> text, and their embeddings by this world's
-        encoder): the truth values any text through its embedding (``copy_effects``)."""
+        encoder): the truth values any text through its embedding (``copy_effects``). ``valid``:
+        which copy may go with which offer and channel, over the wider copy axis."""
         if embeddings.shape != (len(texts), self.copy_embeddings.shape[1]):
             raise ValueError(
                 f"expected {len(texts)} embeddings of {self.copy_embeddings.shape[1]} dimensions"
@@ -100,6 +104,7 @@ class SyntheticWorld:
             copy_ids=(*self.copy_ids, *texts),
             copy_texts=(*self.copy_texts, *texts.values()),
             copy_embeddings=np.vstack([self.copy_embeddings, embeddings]),
+            valid_actions=valid,
         )
 
     # --- sizes and action helpers -------------------------------------------------------
