@@ -176,19 +176,28 @@ def adopt(
         int,
         typer.Option("--per-group", min=1, help="Without --copy: each group's best scored copies to add."),
     ] = 1,
+    any_profile: Annotated[
+        bool,
+        typer.Option("--any-profile", help="Let a copy written for one profile go to any customer."),
+    ] = False,
     encoder: EncoderOption = "hashing",
     json: JsonOption = False,
 ) -> None:
     """Make library copies actions of a fitted world, so agents can choose them, each with the
-    offers and channels its guardrails pass (no logged support: business-as-usual never sends
-    them, a pilot is how to learn them)."""
+    offers and channels its guardrails pass and for the profile it was written for (no logged
+    support: business-as-usual never sends them, a pilot is how to learn them)."""
     from campaign_sim.llm.encoders import make_encoder
     from campaign_sim.workflows.copy_adopt import run_copy_adopt
 
     if not library.exists():
         raise InputError(f"{library}: no such file (--library expects a copy library, Parquet)")
     adopted = run_copy_adopt(
-        world, library, encoder=make_encoder(encoder), copy_ids=copy, per_group=per_group
+        world,
+        library,
+        encoder=make_encoder(encoder),
+        copy_ids=copy,
+        per_group=per_group,
+        any_profile=any_profile,
     )
     if json:
         print_json(adopted.to_dict())

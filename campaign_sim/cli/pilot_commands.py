@@ -28,6 +28,12 @@ def plan(
     ] = None,
     power: Annotated[float, typer.Option("--power", min=0.5, max=0.99, help="Power at that effect.")] = 0.8,
     arms: Annotated[int, typer.Option("--arms", min=1, max=10, help="Arms per context group.")] = 2,
+    new_copy_arms: Annotated[
+        int,
+        typer.Option(
+            "--new-copy-arms", min=0, max=10, help="Of a group's arms, kept for copies the log never showed."
+        ),
+    ] = 1,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Who is drawn and assigned.")] = 0,
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -35,7 +41,9 @@ def plan(
     """Arms, sizes, cost and value of a pilot; writes RUN/pilot/{plan.json, assignment.csv}."""
     from campaign_sim.workflows.pilot import PilotSettings, plan_pilot
 
-    settings = PilotSettings(share=share, mde=mde, power=power, arms_per_group=arms)
+    settings = PilotSettings(
+        share=share, mde=mde, power=power, arms_per_group=arms, new_copy_arms=new_copy_arms
+    )
     with progress("designing the pilot", quiet=quiet or json):
         result = plan_pilot(run, settings, seed=seed)
     if json:

@@ -13,72 +13,16 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from campaign_sim.core.action_space import NO_CONTACT, ActionSpace, parse_actions
 from campaign_sim.core.errors import ConfigError
 from campaign_sim.core.rules_config import RuleSpec, parse_rules
 from campaign_sim.core.toml_reader import TomlTable, apply_overrides
 
-NO_CONTACT = "none"
 MAX_SEED = 2**32 - 1  # numpy's legacy generators and torch.manual_seed accept every seed up to it
 MAX_HELD_OUT = 0.8  # validation + test share of customers: the rest is what the world is fitted on
 # Canonical columns whose source name ``[data.columns]`` may remap.
 MAPPABLE_COLUMNS = ("discount", "channel", "copy_id", "visit", "conversion", "revenue", "unsubscribe")
 LOG_KINDS = ("campaign", "recommendation")
-
-
-@dataclass(frozen=True)
-class CopyCells:
-    """The channels and discount levels one copy may go out with (its guardrails' verdict)."""
-
-    copy: str
-    channels: tuple[str, ...]
-    discounts: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class ActionSpace:
-    """Discount levels (fractions), channels (``none`` first) and copy ids."""
-
-    discounts: tuple[float, ...] = (0.0, 0.1, 0.2)
-    channels: tuple[str, ...] = (NO_CONTACT, "email", "sms", "push")
-    copies: tuple[str, ...] = ("standard",)
-    copy_library: str | None = None
-    # copies written for some channels and offers only: (copy, its channels, its discounts); a
-    # copy not named here goes with every offer and channel
-    copy_cells: tuple[CopyCells, ...] = ()
-
-    @property
-    def valid(self) -> np.ndarray:
-        """(discounts, channels, copies) bool: the actions a copy may be sent as. No contact is
-        valid with any copy (it sends nothing)."""
-        out = np.ones(self.shape, dtype=bool)
-        for cells in self.copy_cells:
-            k = self.copies.index(cells.copy)
-            d = np.isin(self.discounts, cells.discounts)
-            c = np.isin(self.channels, cells.channels)
-            out[:, :, k] = d[:, None] & c[None, :]
-        out[:, 0, :] = True
-        return out
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        """Sizes of the MultiDiscrete action (discount, channel, copy)."""
-        return len(self.discounts), len(self.channels), len(self.copies)
-
-    @property
-    def n_actions(self) -> int:
-        """Size of the flattened action."""
-        d, c, k = self.shape
-        return d * c * k
-
-    def unravel(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(discount, channel, copy) indices of flat action indices: the one decoding."""
-        return np.unravel_index(np.asarray(flat), self.shape)
-
-    def ravel(self, discount: np.ndarray, channel: np.ndarray, copy: np.ndarray) -> np.ndarray:
-        """Flat action indices of (discount, channel, copy) indices."""
-        return np.ravel_multi_index((discount, channel, copy), self.shape)
 
 
 # Typical per-contact costs (currency units) used when a config names a channel without one.
@@ -236,7 +180,7 @@ def config_from_dict(document: dict[str, Any], *, source: str = "config") -> Cam
         "seed", int, default=0, check=lambda s: 0 <= s <= MAX_SEED, expected=f"an integer in [0, {MAX_SEED}]"
     )
     campaign.finish()
-    actions = _actions(root.table("actions", required=False))
+    actions = parse_actions(root.table("actions", required=False))
     economics = _economics(root.table("economics", required=False), actions)
     constraints = _constraints(root.table("constraints", required=False))
     data = _data(root.table("data", required=False), actions)
@@ -297,53 +241,6 @@ def _world(table: TomlTable) -> WorldConfig:
         )
     table.finish()
     return WorldConfig(ensemble=ensemble, hidden=tuple(hidden), **values)
-
-
-def _actions(table: TomlTable) -> ActionSpace:
-    default = ActionSpace()
-    discounts = table.value(
-        "discounts", list, default=list(default.discounts), expected="a list of discount fractions in [0, 1)"
-    )
-    if not discounts or not all(_is_fraction(d) for d in discounts):
-        raise table.fail("discounts", f"expected a non-empty list of numbers in [0, 1), got {discounts!r}")
-    discounts = tuple(float(d) for d in discounts)
-    if len(set(discounts)) != len(discounts) or list(discounts) != sorted(discounts):
-        raise table.fail("discounts", f"expected distinct levels in increasing order, got {list(discounts)}")
-    if discounts[0] != 0.0:
-        raise table.fail("discounts", f"expected 0.0 (no discount) as the first level, got {list(discounts)}")
-    channels = table.str_list("channels", default=list(default.channels))
-    if channels[0] != NO_CONTACT:
-        raise table.fail(
-            "channels", f"expected '{NO_CONTACT}' (no contact) as the first channel, got {list(channels)}"
-        )
-    copies = table.str_list("copies", default=list(default.copies))
-    library = table.value("copy_library", str, default=None, check=bool, expected="a file path")
-    cells = _copy_cells(table.table("copy_cells", required=False), discounts, channels, copies)
-    table.finish()
-    return ActionSpace(discounts, channels, copies, library, cells)
-
-
-def _copy_cells(
-    table: TomlTable, discounts: tuple[float, ...], channels: tuple[str, ...], copies: tuple[str, ...]
-) -> tuple[CopyCells, ...]:
-    """``[actions.copy_cells.COPY]`` tables: ``channels = [...]``, ``discounts = [...]``."""
-    out = []
-    for copy in list(table.data):
-        if copy not in copies:
-            raise table.fail(copy, f"expected one of actions.copies {list(copies)}")
-        cells = table.table(copy)
-        named = cells.str_list("channels")
-        if bad := [c for c in named if c not in channels or c == NO_CONTACT]:
-            raise cells.fail("channels", f"expected channels of actions.channels, got {bad[0]!r}")
-        levels = cells.value("discounts", list, expected="a list of discount levels")
-        if not levels or any(d not in discounts for d in levels):
-            raise cells.fail(
-                "discounts", f"expected levels of actions.discounts {list(discounts)}, got {levels!r}"
-            )
-        cells.finish()
-        out.append(CopyCells(copy, tuple(named), tuple(float(d) for d in levels)))
-    table.finish()
-    return tuple(out)
 
 
 def _economics(table: TomlTable, actions: ActionSpace) -> Economics:
@@ -531,10 +428,6 @@ def _probability(value: float) -> bool:
 
 def _is_pattern(name: str) -> bool:
     return any(ch in name for ch in "*?[")
-
-
-def _is_fraction(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1
 
 
 def _non_negative(value: float) -> bool:

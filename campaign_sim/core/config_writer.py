@@ -62,10 +62,15 @@ def config_to_dict(config: CampaignConfig) -> dict[str, Any]:
                 "copies": list(actions.copies),
                 "copy_library": actions.copy_library,
                 "copy_cells": {
-                    cells.copy: {"channels": list(cells.channels), "discounts": list(cells.discounts)}
+                    cells.copy: {
+                        "channels": list(cells.channels),
+                        "discounts": list(cells.discounts),
+                        **({"profiles": list(cells.profiles)} if cells.profiles else {}),
+                    }
                     for cells in actions.copy_cells
                 }
                 or None,
+                "copy_profiles_by": actions.copy_profiles_by,
             }
         ),
         "economics": _drop_none(

@@ -73,6 +73,9 @@ class CampaignEngine:
         # (discounts, channels, copies): which copy may go with which offer and channel; None
         # when every copy goes with every action (no per-action check in the step)
         self.valid = getattr(world, "valid_actions", None)
+        # (copy profiles + 1, copies): the copies a customer of each copy profile may get (the
+        # seats' ``copy_profile``); None when any copy may go to anyone
+        self.copy_for = getattr(world, "copies_for_profiles", None)
         # one record per slot: episode key, seated shopper, scalar state (records.py); ``keys``,
         # ``shopper`` and ``state`` are views of them
         self.slots = new_slots(n)
@@ -150,21 +153,33 @@ class CampaignEngine:
         """(n, D + C + K) in sb3-contrib's MultiDiscrete format: discount, channel, copy masks."""
         channels = self.channel_mask()
         discounts = self.budget.discount_mask(channels, self.costs, self.discounts)
-        if self.valid is None:
+        if self.valid is None and self.copy_for is None:
             copies = np.ones((self.n, self.shape[2]), dtype=bool)
         else:  # a copy that goes with some allowed offer and contact (the rest: ``drop_invalid``)
-            sendable = self.valid[:, 1:, :].astype(np.int64)
+            valid = np.ones(self.shape, dtype=bool) if self.valid is None else self.valid
+            sendable = valid[:, 1:, :].astype(np.int64)
             copies = np.einsum("nd,nc,dck->nk", discounts, channels[:, 1:], sendable) > 0
+            if self.copy_for is not None:
+                copies &= self.profile_copies()
             copies[~copies.any(axis=1)] = True  # no contact possible: the copy means nothing
         return np.concatenate([discounts, channels, copies], axis=1)
 
+    def profile_copies(self) -> np.ndarray:
+        """(n, copies) the copies each seated customer's copy profile allows."""
+        return self.copy_for[self.seated.data["copy_profile"]]
+
     def drop_invalid(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(n, 3) ``action`` with the channel set to no contact where its copy may not go with
-        its offer and channel (per-dimension masks cannot say so), and which rows those were."""
-        if self.valid is None:
+        its offer and channel, or to this customer (per-dimension masks cannot say so), and
+        which rows those were."""
+        if self.valid is None and self.copy_for is None:
             return action, None
         d, c, k = (np.clip(action[:, i], 0, self.shape[i] - 1) for i in range(3))
-        bad = ~self.valid[d, c, k]
+        bad = np.zeros(self.n, dtype=bool)
+        if self.valid is not None:
+            bad |= ~self.valid[d, c, k]
+        if self.copy_for is not None:
+            bad |= ~self.profile_copies()[self._all_rows, k] & (c > 0)
         if bad.any():
             action = action.copy()
             action[bad, 1] = 0
@@ -172,14 +187,20 @@ class CampaignEngine:
 
     def allowed_probs(self, probs: np.ndarray) -> np.ndarray:
         """A policy's (n, n_actions) probabilities as the environment acts on them: mass on an
-        action whose copy may not go with its offer and channel is no contact (flat 0)."""
-        if self.valid is None:
+        action whose copy may not go with its offer and channel, or to this customer, is no
+        contact (flat 0)."""
+        if self.valid is None and self.copy_for is None:
             return probs
-        invalid = ~self.valid.reshape(-1)
-        if not probs[:, invalid].any():
+        _, channel, copy = np.unravel_index(np.arange(probs.shape[1]), self.shape)
+        invalid = np.zeros(probs.shape, dtype=bool)
+        if self.valid is not None:
+            invalid |= ~self.valid.reshape(-1)[None, :]
+        if self.copy_for is not None:
+            invalid |= ~self.profile_copies()[:, copy] & (channel > 0)[None, :]
+        if not (probs * invalid).any():
             return probs
-        out = np.where(invalid[None, :], 0.0, probs)
-        out[:, 0] += probs[:, invalid].sum(axis=1)
+        out = np.where(invalid, 0.0, probs)
+        out[:, 0] += np.where(invalid, probs, 0.0).sum(axis=1)
         return out
 
     # --- episodes ----------------------------------------------------------------------------

@@ -42,18 +42,25 @@ class ObservedThrough:
         self.discounts, self.channels, self.copy_ids = world.discounts, world.channels, world.copy_ids
         self.margin, self.contact_cost, self.dynamics = world.margin, world.contact_cost, world.dynamics
         self.valid_actions = lens.valid_actions  # the fitted world's copies decide what may be sent
+        self.copies_for_profiles = lens.copies_for_profiles
 
     def shopper_pool(self, size: int, *, seed: int) -> ShopperPool:
         pool = self.world.shopper_pool(size, seed=seed)
         fields = {name: pool.data[name] for name in Population.__dataclass_fields__}
-        encoded = self.lens.encoding.shopper_matrix(pl.DataFrame(Population(**fields).columns()))
+        frame = pl.DataFrame(Population(**fields).columns())
+        encoded = self.lens.encoding.shopper_matrix(frame)
+        data, fields = {**pool.data, "x": encoded}, pool.step_fields  # steps go to the wrapped world
+        profile = self.lens.copy_profile_of(frame)  # the copies each may get, as in the fitted world
+        if profile is not None:
+            data["copy_profile"] = profile
+            fields = None if fields is None else (*fields, "copy_profile")  # masks read it each step
         return ShopperPool(
             np.clip(encoded, -10, 10),
             self.lens.encoding.shopper_names,
             pool.consent,
             pool.since_purchase,
-            {**pool.data, "x": encoded},
-            pool.step_fields,  # steps go to the wrapped world
+            data,
+            fields,
         )
 
     def respond(

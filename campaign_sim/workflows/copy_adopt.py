@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from campaign_sim.core.action_space import NO_CONTACT, ActionSpace, CopyCells
 from campaign_sim.core.atomic import swap_dir
-from campaign_sim.core.config import NO_CONTACT, ActionSpace, CopyCells
 from campaign_sim.core.errors import DataError, InputError
 from campaign_sim.core.manifest import MANIFEST_FILE
 from campaign_sim.core.run_lock import run_lock
@@ -32,6 +32,7 @@ from campaign_sim.simulators.fitted.copy_actions import with_copies
 from campaign_sim.simulators.fitted.world import META_FILE, POPULATION_FILE, WEIGHTS_FILE, FittedWorld
 from campaign_sim.workflows.copywriting import SCORES_FILE
 
+PROFILE_COLUMN = "segment"  # a library copy's profile; customers' own profile feature
 WORLD_LIBRARY = "copies.parquet"  # beside the world: its copies, the config's copy_library
 WORLD_FILES = {WEIGHTS_FILE, META_FILE, POPULATION_FILE, MANIFEST_FILE, WORLD_LIBRARY}  # written anew
 
@@ -49,7 +50,9 @@ class Adopted:
         return [
             f"added {len(self.added)} copies to the world's actions:",
             *(
-                f"  {c.copy}: {', '.join(c.channels)} at {', '.join(f'{d:.0%}' for d in c.discounts)} off"
+                f"  {c.copy}: {', '.join(c.channels)}, "
+                + ", ".join("full price" if d == 0 else f"{d:.0%} off" for d in c.discounts)
+                + (f"; only to {', '.join(c.profiles)} customers" if c.profiles else "")
                 for c in self.cells
             ),
             f"the world now has {len(self.copies)} copies, {self.n_actions} actions; the added ones have "
@@ -63,7 +66,12 @@ class Adopted:
             "copies": list(self.copies),
             "n_actions": self.n_actions,
             "cells": {
-                c.copy: {"channels": list(c.channels), "discounts": list(c.discounts)} for c in self.cells
+                c.copy: {
+                    "channels": list(c.channels),
+                    "discounts": list(c.discounts),
+                    "profiles": list(c.profiles),
+                }
+                for c in self.cells
             },
         }
 
@@ -75,9 +83,12 @@ def run_copy_adopt(
     encoder: TextEncoder,
     copy_ids: list[str] | None = None,
     per_group: int = 1,
+    any_profile: bool = False,
 ) -> Adopted:
     """Add ``copy_ids`` (or each group's ``per_group`` best scored copies) of ``library`` to the
-    world at ``world_dir``, rewriting it whole."""
+    world at ``world_dir``, rewriting it whole. A copy written for a profile (the library's
+    ``segment``, a value of the customers' own) goes only to that profile's customers, unless
+    ``any_profile``."""
     world_dir = Path(world_dir)
     with run_lock(world_dir.parent):
         world = FittedWorld.load(world_dir)
@@ -98,11 +109,16 @@ def run_copy_adopt(
         library_path = world_dir.resolve() / WORLD_LIBRARY  # the world's copies, logged and added
         wider = with_copies(world, {c: v for c, (_, v) in added.items()}, texts)  # refuses first
         frame = _world_library(world, added, encoder=encoder)
-        restricted = tuple(cells[c] for c in chosen if not _everywhere(cells[c], world.config.actions))
+        profiles = {} if any_profile else _profiles(library, world)
+        cells = {c: replace(cells[c], profiles=profiles.get(c, ())) for c in chosen}
+        restricted = tuple(
+            cells[c] for c in chosen if cells[c].profiles or not _everywhere(cells[c], world.config.actions)
+        )
         actions = replace(
             wider.config.actions,
             copy_library=str(library_path),
             copy_cells=(*wider.config.actions.copy_cells, *restricted),
+            copy_profiles_by=PROFILE_COLUMN if profiles else wider.config.actions.copy_profiles_by,
         )
         wider = replace(wider, config=replace(wider.config, actions=actions))
         with swap_dir(world_dir) as staging:
@@ -123,6 +139,7 @@ def run_copy_adopt(
                         copies=actions.copies,
                         copy_library=str(library_path),
                         copy_cells=actions.copy_cells,
+                        copy_profiles_by=actions.copy_profiles_by,
                     ),
                 ),
             )
@@ -145,6 +162,22 @@ def copy_cells(copy_id: str, text: str, actions: ActionSpace) -> CopyCells | Non
     levels = tuple(d for d in actions.discounts if any(passes[d, c] for c in channels))
     fits = tuple(c for c in channels if levels and all(passes[d, c] for d in levels))
     return CopyCells(copy_id, fits, levels) if fits else None
+
+
+def _profiles(library: str | Path, world: FittedWorld) -> dict[str, tuple[str, ...]]:
+    """copy id -> (its profile,) for the library's copies written for a profile the world's
+    customers have (their ``segment``); {} when either side has no such column."""
+    columns = pl.read_parquet_schema(library)
+    population = world.population
+    if PROFILE_COLUMN not in columns or population is None or PROFILE_COLUMN not in population.columns:
+        return {}
+    known = set(population.get_column(PROFILE_COLUMN).cast(pl.String).unique().to_list())
+    frame = pl.read_parquet(library, columns=["copy_id", PROFILE_COLUMN])
+    return {
+        str(c): (str(p),)
+        for c, p in zip(frame.get_column("copy_id"), frame.get_column(PROFILE_COLUMN), strict=True)
+        if p is not None and str(p) in known
+    }
 
 
 def _everywhere(cells: CopyCells, actions: ActionSpace) -> bool:

@@ -17,7 +17,9 @@ from campaign_sim.core.errors import InputError
 from campaign_sim.data.datasets import resolve_config
 from campaign_sim.data.describe import describe_log
 from campaign_sim.data.log import load_log
+from campaign_sim.data.text import HashingEncoder
 from campaign_sim.llm.generators import ANGLES
+from campaign_sim.workflows.copy_adopt import run_copy_adopt
 from campaign_sim.workflows.copywriting import (
     DEFAULT_PROFILES,
     copy_requests,
@@ -86,7 +88,7 @@ def run_demo(
     lines += fit.lines()
     if dataset == "synthetic":
         history = load_log(log_path, config).frame
-        lines.append(_copy_library(out, "template" if fast else generator, history, seed=seed, stage=stage))
+        lines += _copy_library(out, "template" if fast else generator, history, seed=seed, stage=stage)
     stage("training PPO in the fitted world (pessimism on) and evaluating every baseline")
     request = TrainRequest(
         world=str(out / "world"),
@@ -126,17 +128,21 @@ def run_demo(
 
 def _copy_library(
     out: Path, generator: str, history: pl.DataFrame, *, seed: int, stage: Callable[[str], None]
-) -> str:
+) -> list[str]:
     stage(f"writing a copy library per shopper profile ({generator} generator, guardrails on)")
     requests = copy_requests(DEFAULT_PROFILES, discounts=(0.0, 0.1), channels=("email",), per_offer=1)
     # ten copies, the angles taken in turn: each profile gets two angles, the four all appear
     requests = [replace(r, angle=list(ANGLES)[i % len(ANGLES)]) for i, r in enumerate(requests)]
     copies = run_copy_generate(out / "copy", requests=requests, generator=generator, seed=seed)
     run_copy_score(out / "world", copies.path, history=history)
-    return (
+    # each profile's best copy becomes an action (with the offers and channels its guardrails
+    # pass): agents may choose it, and the pilot may test it
+    adopted = run_copy_adopt(out / "world", copies.path, encoder=HashingEncoder(), per_group=1)
+    return [
         f"copy: {copies.summary['copies']} copies by {copies.summary['generator']} "
-        f"(acceptance {copies.summary['acceptance_rate']:.0%}) scored per profile in the fitted world"
-    )
+        f"(acceptance {copies.summary['acceptance_rate']:.0%}) scored per profile in the fitted world",
+        *adopted.lines(),
+    ]
 
 
 def _hillstrom_arms(path: Path, out: Path) -> list[str]:

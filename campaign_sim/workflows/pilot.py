@@ -32,6 +32,7 @@ from campaign_sim.core.runs import RunDir
 from campaign_sim.data import schema as S
 from campaign_sim.data.bandit import flat_action_labels
 from campaign_sim.ope.confidence_sequences import half_width, rho_for
+from campaign_sim.simulators.fitted.copy_actions import ADDED_COPIES
 from campaign_sim.simulators.fitted.world import FittedWorld
 
 PLAN_FILE, ASSIGNMENT_FILE, ANALYSIS_FILE = "plan.json", "assignment.csv", "analysis.json"
@@ -48,6 +49,7 @@ class PilotSettings:
     power: float = 0.8
     alpha: float = 0.05
     arms_per_group: int = 2
+    new_copy_arms: int = 1  # of them, kept for copies the log never showed (`copy adopt`)
     n_min: int = 400  # cells with fewer logged decisions are unproven (SPIBB's N∧)
 
 
@@ -100,6 +102,7 @@ class PilotPlan:
             f"[{self.cost_low:,.0f}, {self.cost_high:,.0f}]; "
             f"expected value of what it teaches: {self.value_of_information:,.0f} per campaign period",
         ]
+        width = max((len(a.label) for a in self.arms), default=0)
         for g in self.groups:
             arms = [a for a in self.arms if a.group == g.group]
             short = "" if g.pilot >= g.needed else f" (needs {g.needed:,} for {self.mde:+.3f})"
@@ -108,8 +111,8 @@ class PilotPlan:
                 f"control {g.control:,}"
             )
             out += [
-                f"    {a.label:<28} {a.customers:>6,} customers  predicted {a.gain:+.3f} [{a.gain_low:+.3f}, "
-                f"{a.gain_high:+.3f}]  logged {a.logged_decisions:,} decisions, "
+                f"    {a.label:<{width}} {a.customers:>6,} customers  predicted {a.gain:+.3f} "
+                f"[{a.gain_low:+.3f}, {a.gain_high:+.3f}]  logged {a.logged_decisions:,} decisions, "
                 f"{a.logged_purchases:,} purchases"
                 for a in arms
             ]
@@ -183,20 +186,26 @@ def _design(world, groups, sample, profits, settings, *, seed):
     bau_member = np.einsum("amn,na->mn", profits.member, profits.behaviour)  # (members, n)
     bau_second = np.einsum("an,na->n", profits.second, profits.behaviour)
     mde = settings.mde if settings.mde is not None else 0.2 * float(bau_member.mean())
-    candidates, contacts = [], _contacts(world)
+    candidates, contacts, new_copy = [], _contacts(world), _new_copy_actions(world)
+    _, channel_of, copy_of = world.config.actions.unravel(np.arange(world.config.actions.n_actions))
+    copy_ok = _copies_allowed(world)  # (customers, copies): a copy written for a profile
     for g in range(table.groups):
         in_group = groups[sample] == g
         if not in_group.any():
             continue
+        # an arm's copy must be one most of the group may get (the rest cannot be randomised to it)
+        reaches = copy_ok[sample[in_group]].mean(axis=0)[copy_of] >= 0.5
         gains = (profits.member[:, :, in_group] - bau_member[None, :, in_group]).mean(
             axis=2
         )  # (actions, members)
         mean, sd = gains.mean(axis=1), gains.std(axis=1)
         thin = table.decisions[g] < settings.n_min
         order = [
-            a for a in np.argsort(-(mean + 2 * sd)) if thin[a] and mean[a] + 2 * sd[a] > 0 and contacts[a]
+            a
+            for a in np.argsort(-(mean + 2 * sd))
+            if thin[a] and mean[a] + 2 * sd[a] > 0 and contacts[a] and reaches[a]
         ]
-        for a in order[: settings.arms_per_group]:
+        for a in _arms_of(order, new_copy, settings):
             candidates.append((g, int(a), float(mean[a]), float(sd[a]), gains[a]))
     k = max(len(candidates), 1)
     alpha = settings.alpha / k  # Bonferroni over every arm of the pilot
@@ -212,9 +221,10 @@ def _design(world, groups, sample, profits, settings, *, seed):
         needed[g] = _size_for(sd, mde, alpha=alpha, power=settings.power)
     # only customers who consented to every arm's channel can be randomised to any arm
     consent = world.pool_of(world.population).consent
-    _, channel_of, _ = world.config.actions.unravel(np.arange(world.config.actions.n_actions))
     eligible = {
-        g: (groups == g) & consent[:, [channel_of[c[1]] for c in candidates if c[0] == g]].all(axis=1)
+        g: (groups == g)
+        & consent[:, [channel_of[c[1]] for c in candidates if c[0] == g]].all(axis=1)
+        & copy_ok[:, [copy_of[c[1]] for c in candidates if c[0] == g]].all(axis=1)
         for g in needed
     }
     group_pop = np.bincount(groups, minlength=table.groups)
@@ -391,6 +401,31 @@ def _behaviour(world: FittedWorld, rows: np.ndarray) -> np.ndarray:
     probs[:, 0] += probs[:, silent].sum(axis=1) - probs[:, 0]
     probs[:, silent & (np.arange(n_actions) > 0)] = 0.0
     return probs
+
+
+def _arms_of(order: list[int], new_copy: np.ndarray, settings: PilotSettings) -> list[int]:
+    """A group's arms from its ``order`` of candidate actions (most promising first): up to
+    ``new_copy_arms`` that send a copy the log never showed, the rest the best of the others."""
+    new = [a for a in order if new_copy[a]][: min(settings.new_copy_arms, settings.arms_per_group)]
+    rest = [a for a in order if a not in new][: settings.arms_per_group - len(new)]
+    return sorted(new + rest, key=order.index)
+
+
+def _copies_allowed(world: FittedWorld) -> np.ndarray:
+    """(population, copies) the copies each customer may get (copies written for a profile)."""
+    n, k = world.population.height, len(world.config.actions.copies)
+    table = world.copies_for_profiles
+    if table is None:
+        return np.ones((1, k), dtype=bool).repeat(n, axis=0)
+    return table[world.copy_profile_of(world.population)]
+
+
+def _new_copy_actions(world: FittedWorld) -> np.ndarray:
+    """(n_actions,) whether each flat action sends a copy added to the world (``copy adopt``)."""
+    actions = world.config.actions
+    added = {c["copy_id"] for c in world.metadata.get(ADDED_COPIES, [])}
+    _, _, copy = actions.unravel(np.arange(actions.n_actions))
+    return np.isin(np.asarray(actions.copies)[copy], list(added))
 
 
 def _contacts(world: FittedWorld) -> np.ndarray:

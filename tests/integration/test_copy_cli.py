@@ -11,6 +11,7 @@ import pytest
 
 from campaign_sim.agents.sb3_agents import load_model
 from campaign_sim.core.runs import RunDir
+from campaign_sim.envs.sb3_vec_env import CampaignVecEnv
 from campaign_sim.llm.guardrails import Guardrails
 from campaign_sim.simulators.fitted.world import FittedWorld
 from tests.integration.cli_runs import invoke, small_fitted_run, train_briefly
@@ -110,11 +111,18 @@ def test_adopted_copies_are_actions_of_the_world_the_agents_and_the_truth(fitted
                 assert passes or not valid, (copy_id, d, c)
     saved = FittedWorld.load(run / "world")  # the world's config says the same
     assert np.array_equal(saved.valid_actions, config.actions.valid)
+    segments = dict(pl.read_parquet(library).select("copy_id", "segment").iter_rows())
+    assert all(cells[c]["profiles"] == [segments[c]] for c in added)  # each for its own profile
+    _only_its_profile_gets_a_copy(saved, added)
     world_copies = pl.read_parquet(run / "world" / "copies.parquet")  # the run now reads them
     assert world_copies.get_column("copy_id").to_list()[4:] == added
     assert list(config.actions.copies[4:]) == added and config.actions.copy_library == str(
         (run / "world" / "copies.parquet").resolve()
     )
+    plan = invoke("pilot", "plan", run, "--json")  # new copies may be arms, only where they can go
+    assert plan.exit_code == 0, plan.output
+    valid = config.actions.valid.reshape(-1)
+    assert all(valid[arm["action"]] for arm in json.loads(plan.output)["arms"])
     for args, said in (
         (("--copy", added[0]), "already one of the world's copies"),
         (("--copy", "nope"), "no such copy"),
@@ -152,3 +160,24 @@ def test_bad_copy_inputs_exit_2_in_one_line(fitted):
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def _only_its_profile_gets_a_copy(world: FittedWorld, added: list[str]) -> None:
+    """In the environment, an adopted copy reaches only customers of its profile: elsewhere the
+    mask hides it and a send is no contact."""
+    env = CampaignVecEnv(500, world, pool_size=2_000, seed=0)
+    env.reset()
+    core, copies = env.core, world.config.actions.copies
+    rng = np.random.default_rng(0)
+    for copy_id in added:
+        k = copies.index(copy_id)
+        (written_for,) = np.flatnonzero(core.copy_for[:-1, k])
+        profile = core.seated.data["copy_profile"].copy()  # before the step: restarts reseat
+        masks = core.action_masks()
+        reachable = masks[:, 5:8].any(axis=1)  # nobody else: every copy is "allowed", none sent
+        assert not masks[(profile != written_for) & reachable, 8 + k].any()
+        action = np.column_stack([np.zeros(500, int), rng.integers(1, 4, 500), np.full(500, k)])
+        env.step_async(action)
+        env.step_wait()
+        assert not env.last_info["contacted"][profile != written_for].any()
+        assert (profile == written_for).any()

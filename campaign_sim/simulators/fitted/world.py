@@ -261,9 +261,30 @@ class FittedWorld:
             if "periods_since_purchase" in frame.columns
             else np.zeros(size)
         )
-        return ShopperPool(
-            np.clip(encoded, -10, 10), self.encoding.shopper_names, consent, since, {"x": encoded}
-        )
+        data = {"x": encoded}
+        profile = self.copy_profile_of(frame)
+        if profile is not None:
+            data["copy_profile"] = profile
+        return ShopperPool(np.clip(encoded, -10, 10), self.encoding.shopper_names, consent, since, data)
+
+    @property
+    def copies_for_profiles(self) -> np.ndarray | None:
+        """(profiles + 1, copies): the copies each copy profile's customers may get (last row: a
+        customer of no such profile); None when any copy may go to anyone."""
+        return self.config.actions.copies_for_profiles()
+
+    def copy_profile_of(self, frame: pl.DataFrame) -> np.ndarray | None:
+        """(rows,) each customer's row of ``copies_for_profiles``, from ``copy_profiles_by``."""
+        actions = self.config.actions
+        if self.copies_for_profiles is None:
+            return None
+        by = actions.copy_profiles_by
+        if by not in frame.columns:
+            raise InputError(f"copies are written for values of {by!r}, a column these customers lack")
+        profiles = actions.copy_profiles
+        values = frame.get_column(by).cast(pl.String).fill_null("").to_numpy()
+        index = {p: i for i, p in enumerate(profiles)}
+        return np.array([index.get(v, len(profiles)) for v in values], dtype=np.int64)
 
     def respond(
         self, shoppers: dict[str, np.ndarray], state: ShopperState, action: np.ndarray

@@ -11,7 +11,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from campaign_sim.agents.policy import flat_masks
-from campaign_sim.core.config import ActionSpace, CopyCells, config_from_text
+from campaign_sim.core.action_space import ActionSpace, CopyCells
+from campaign_sim.core.config import config_from_text
 from campaign_sim.core.config_writer import config_to_toml
 from campaign_sim.envs.campaign_env import CampaignEnv
 from campaign_sim.envs.sb3_vec_env import CampaignVecEnv
@@ -82,6 +83,28 @@ def test_copy_cells_round_trip_through_toml_and_give_the_valid_grid():
     assert valid[1, 1, 1] and valid[1:, 1:, 1].sum() == 1 and not valid[0, 1:, 1].any()
     config = config_from_text(config_to_toml(_config_with(actions)), source="t")
     assert config.actions == actions
+
+
+def test_copies_written_for_a_profile_go_to_its_customers_only():
+    actions = ActionSpace(
+        copies=("standard", "gen-1", "gen-2"),
+        copy_cells=(
+            CopyCells("gen-1", ("email",), (0.0,), ("loyal",)),
+            CopyCells("gen-2", ("email", "sms"), (0.0,), ("dormant", "loyal")),
+        ),
+        copy_profiles_by="segment",
+    )
+    assert actions.copy_profiles == ("dormant", "loyal")
+    table = actions.copies_for_profiles()  # rows: dormant, loyal, anyone else
+    assert table.tolist() == [[True, False, True], [True, True, True], [True, False, False]]
+    assert config_from_text(config_to_toml(_config_with(actions)), source="t").actions == actions
+    assert ActionSpace().copies_for_profiles() is None
+    with pytest.raises(Exception, match="copy_profiles_by"):
+        config_from_text(
+            "[actions]\ncopies = ['a']\n[actions.copy_cells.a]\nchannels = ['email']\n"
+            "discounts = [0.0]\nprofiles = ['loyal']\n",
+            source="t",
+        )
 
 
 def test_copy_cells_naming_an_unknown_copy_or_channel_is_refused():
