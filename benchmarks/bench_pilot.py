@@ -15,6 +15,7 @@ seed r) before (history alone) and after (history and pilot), each evaluated in 
 on 20,000 paired shoppers over 12 periods against business-as-usual.
 
 Run: OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_pilot.py --replications 20 --workers 2
+``--copies``: generated copies adopted as actions before the plan (their own section).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -34,13 +36,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import fitted_from_history, record  # noqa: E402
 from campaign_sim.agents.baselines import BusinessAsUsual  # noqa: E402
 from campaign_sim.agents.evaluate import make_core, run_policy  # noqa: E402
+from campaign_sim.core.runs import RunDir  # noqa: E402
 from campaign_sim.data.bandit import _reward, flat_action_labels  # noqa: E402
 from campaign_sim.data.log import load_log  # noqa: E402
+from campaign_sim.data.text import HashingEncoder  # noqa: E402
 from campaign_sim.envs.worlds import ObservedThrough  # noqa: E402
+from campaign_sim.simulators.fitted.copy_actions import ADDED_COPIES  # noqa: E402
+from campaign_sim.simulators.fitted.world import FittedWorld  # noqa: E402
 from campaign_sim.simulators.synthetic.generate import generate_log, write_generated  # noqa: E402
 from campaign_sim.simulators.synthetic.logging_policy import business_as_usual  # noqa: E402
 from campaign_sim.simulators.synthetic.world import SyntheticWorld  # noqa: E402
-from campaign_sim.workflows.pilot import ASSIGNMENT_FILE, PilotSettings, _behaviour, plan_pilot  # noqa: E402
+from campaign_sim.workflows.copy_adopt import run_copy_adopt  # noqa: E402
+from campaign_sim.workflows.copywriting import (  # noqa: E402
+    DEFAULT_PROFILES,
+    copy_requests,
+    run_copy_generate,
+    run_copy_score,
+)
+from campaign_sim.workflows.pilot import (  # noqa: E402
+    ASSIGNMENT_FILE,
+    PilotSettings,
+    _behaviour,
+    _new_copy_actions,
+    plan_pilot,
+)
 from campaign_sim.workflows.pilot_analysis import _arm_result  # noqa: E402
 from campaign_sim.workflows.pilot_learning import join_pilot  # noqa: E402
 from campaign_sim.workflows.safety import BASELINE, run_safety  # noqa: E402
@@ -53,13 +72,17 @@ class PilotPeriod:
     """Business-as-usual for PERIODS periods, then the assignment for its customers; keeps the
     true expected profit of every action and business-as-usual's probabilities at the pilot."""
 
-    def __init__(self, truth: SyntheticWorld, ids: np.ndarray, actions: np.ndarray) -> None:
+    def __init__(
+        self, truth: SyntheticWorld, ids: np.ndarray, actions: np.ndarray, usual: np.ndarray | None = None
+    ) -> None:
         self.truth, self.ids, self.actions, self.calls = truth, ids, actions, 0
         self.bau = business_as_usual(truth)
+        self.usual = usual  # (n_actions,) what business-as-usual may send: never an adopted copy
         self.expected = self.bau_probs = self.sent = None
 
     def __call__(self, pop, state, allowed):
-        probs = self.bau(pop, state, allowed)
+        usual = allowed if self.usual is None else allowed & self.usual[None, :]
+        probs = self.bau(pop, state, usual)
         self.calls += 1
         if self.calls <= PERIODS:
             return probs
@@ -84,19 +107,22 @@ def true_gain(truth: SyntheticWorld, result, base_cache: dict) -> float:
     )
 
 
-def one_replication(r: int) -> dict:
+def one_replication(r: int, copies: bool = False) -> dict:
     start = time.perf_counter()
     seed = 100 + r
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         generated, config, _, fitted = fitted_from_history(tmp, CUSTOMERS, periods=PERIODS, seed=seed)
+        history_config = config
+        truth = before_truth = SyntheticWorld.create(seed=seed)
+        if copies:  # generated copies adopted as actions: the truth values the same texts
+            fitted, config, truth = adopt_generated_copies(tmp, generated, truth, seed=seed)
         plan = plan_pilot(tmp / "run", PilotSettings(share=0.10), seed=r)
         assignment = pl.read_csv(tmp / "run" / "pilot" / ASSIGNMENT_FILE)
-        truth = SyntheticWorld.create(seed=seed)
         ids = assignment.get_column("customer_id").to_numpy().astype(np.int64)
         labels = list(flat_action_labels(config))
         flat = np.array([labels.index(a) for a in assignment.get_column("action").to_list()])
-        period = PilotPeriod(truth, ids, flat)
+        period = PilotPeriod(truth, ids, flat, ~_new_copy_actions(fitted) if copies else None)
         full = generate_log(truth, customers=CUSTOMERS, periods=PERIODS + 1, seed=seed, policy=period)
         paths = write_generated(
             tmp / "with_pilot", truth, full, seed=seed, customers=CUSTOMERS, periods=PERIODS + 1
@@ -110,13 +136,15 @@ def one_replication(r: int) -> dict:
         pilot_rows = rows.filter((pl.col("period") == PERIODS) & pl.col("customer_id").is_in(list(ids)))
         pilot_rows.write_parquet(tmp / "pilot.parquet")
         joined = join_pilot(tmp / "run", history=generated.paths["log"], pilot_log=tmp / "pilot.parquet")
-        before = run_safety(load_log(generated.paths["log"], config), seed=r)
+        before = run_safety(load_log(generated.paths["log"], history_config), seed=r)
         after = run_safety(load_log(joined.path, joined.config), seed=r)
         base = {}
-        gain_before, gain_after = true_gain(truth, before, base), true_gain(truth, after, base)
+        gain_before, gain_after = true_gain(before_truth, before, base), true_gain(truth, after, base)
         if "value" not in base:
-            core = make_core(ObservedThrough(truth, before.fit_world), EVAL_SHOPPERS)
-            base["value"] = float(run_policy(BusinessAsUsual(truth), core, seed=7).expected_profit.mean())
+            core = make_core(ObservedThrough(before_truth, before.fit_world), EVAL_SHOPPERS)
+            base["value"] = float(
+                run_policy(BusinessAsUsual(before_truth), core, seed=7).expected_profit.mean()
+            )
         sent = load_log(tmp / "pilot.parquet", config).frame
         profit = pl.DataFrame(
             {
@@ -148,13 +176,28 @@ def one_replication(r: int) -> dict:
     }
 
 
+def adopt_generated_copies(tmp: Path, generated, truth: SyntheticWorld, *, seed: int):
+    """Template copies per (profile, offer, channel), scored in the fitted world, each profile's
+    best adopted (`copy adopt`); the truth extended with the same texts. Returns (fitted world,
+    run config, truth)."""
+    history = pl.read_parquet(generated.paths["log"])
+    requests = copy_requests(DEFAULT_PROFILES, discounts=(0.0, 0.1), channels=("email", "push"), per_offer=2)
+    library = run_copy_generate(tmp / "copy", requests=requests, generator="template", seed=seed).path
+    run_copy_score(tmp / "run" / "world", library, history=history)
+    run_copy_adopt(tmp / "run" / "world", library, encoder=HashingEncoder(), per_group=1)
+    fitted = FittedWorld.load(tmp / "run" / "world")
+    texts = {c["copy_id"]: c["text"] for c in fitted.metadata[ADDED_COPIES]}
+    embeddings = HashingEncoder().encode(list(texts.values())).astype(np.float64)
+    return fitted, RunDir(tmp / "run").load_config(), truth.with_copies(texts, embeddings)
+
+
 def _pilot_result(plan, assignment: pl.DataFrame, period: PilotPeriod, profit: pl.DataFrame, fitted) -> dict:
     """Cost, per-arm intervals and truths of the pilot as run (customers sent as assigned)."""
     sent = period.sent
     expected, bau_value = period.expected, (period.bau_probs * period.expected).sum(axis=1)
     population_rows = _population_rows(fitted, assignment.get_column("customer_id").to_numpy())
     control_value = (_behaviour(fitted, population_rows) * expected).sum(axis=1)
-    arm_action = {a.label: a.action for a in plan.arms}
+    arm_action, new_copy = {a.label: a.action for a in plan.arms}, _new_copy_actions(fitted)
     chosen = np.array([arm_action.get(a, -1) for a in assignment.get_column("arm").to_list()])
     on_arm = (chosen >= 0) & sent
     true_gain_rows = expected[np.arange(len(chosen)), np.maximum(chosen, 0)] - bau_value
@@ -180,6 +223,7 @@ def _pilot_result(plan, assignment: pl.DataFrame, period: PilotPeriod, profit: p
                 "shown": bool(np.isfinite(result.low)),
                 "covered": bool(result.low <= truth <= result.high),
                 "winner": result.verdict.startswith("better"),
+                "new_copy": bool(new_copy[a.action]),
             }
         )
     realised_cost = float(-(true_gain_rows * on_arm).sum())
@@ -297,11 +341,51 @@ Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_pilot.py --replica
     record("pilot", md, s)
 
 
+def write_copies(rows: list[dict], planned: int) -> None:
+    """The loop with generated copies adopted as actions (``--copies``): its own section."""
+    s = summary(rows, planned)
+    new = [a for r in rows for a in r["arms"] if a["new_copy"]]
+    s["new_copy_arms"] = {
+        "arms": len(new),
+        "coverage": float(np.mean([a["covered"] for a in new])) if new else None,
+        "truth_in_predicted_range": float(np.mean([a["truth_in_predicted_range"] for a in new]))
+        if new
+        else None,
+        "predicted_mean": float(np.mean([a["predicted"] for a in new])) if new else None,
+        "truth_mean": float(np.mean([a["truth"] for a in new])) if new else None,
+        "winners": sum(a["winner"] for a in new),
+        "false_winners": sum(a["winner"] and a["truth"] <= 0 for a in new),
+    }
+    c, partial = (
+        s["new_copy_arms"],
+        "" if len(rows) == planned else f"**Partial: {len(rows)} of {planned}.** ",
+    )
+    fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
+    md = f"""## The pilot loop with generated copies as actions (issue 24): `benchmarks/bench_pilot.py --copies`
+
+{partial}As the section above, with one step more before the plan: template copies per (profile, offer, channel) (5 profiles x full price and 10% x e-mail and push x 2 angles), scored in the fitted world, each profile's best adopted as an action (`copy adopt`: only the offers and channels its guardrails pass, only to its profile); the true world values the same texts through their embeddings, business-as-usual never sends them, and `pilot plan` keeps one arm per group for such a copy. Replications: {s["replications"]} (seeds 100 + r).
+
+| criterion | all arms | arms sending an adopted copy |
+|---|---|---|
+| arms | {s["arms"]} | {c["arms"]} |
+| per-arm always-valid interval covers the true effect | {fmt(s["arm_coverage"], ".0%")} | {fmt(c["coverage"], ".0%")} |
+| truth inside the plan's predicted range | {fmt(s["truth_in_predicted_range"], ".0%")} | {fmt(c["truth_in_predicted_range"], ".0%")} |
+| predicted gain per customer (mean) against the true gain | {fmt(s["predicted_gain_mean"], "+.3f")} against {fmt(s["true_gain_mean"], "+.3f")} | {fmt(c["predicted_mean"], "+.3f")} against {fmt(c["truth_mean"], "+.3f")} |
+| winners declared (false: not truly better) | {s["winners"]} ({s["false_winner_share"]:.0%} false) | {c["winners"]} ({c["false_winners"]} false) |
+| realised cost inside its predicted range | {s["cost_inside"]} of {s["replications"]} | - |
+| true gain of the recommendation, before → after the pilot (means) | {s["gain_before_pct"]:+.2f}% → {s["gain_after_pct"]:+.2f}%; GO {s["go_before"]} → {s["go_after"]} | - |
+
+Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_pilot.py --copies --replications {planned} --workers 2`
+"""
+    record("pilot_copies", md, s)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--replications", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rewrite", action="store_true", help="rewrite the section from results/pilot.json")
+    parser.add_argument("--copies", action="store_true", help="adopt generated copies before the plan")
     args = parser.parse_args()
     if args.rewrite:  # e.g. after bench_llm.py recorded new copy figures
         recorded = json.loads((Path(__file__).parent / "results" / "pilot.json").read_text())
@@ -309,7 +393,7 @@ def main() -> None:
         return
     rows: list[dict] = []
     with ProcessPoolExecutor(args.workers) as pool:
-        for row in pool.map(one_replication, range(args.replications)):
+        for row in pool.map(partial(one_replication, copies=args.copies), range(args.replications)):
             rows.append(row)
             print(
                 row["replication"],
@@ -318,7 +402,9 @@ def main() -> None:
                 f"{row['seconds']:.0f} s",
                 flush=True,
             )
-            write(sorted(rows, key=lambda r: r["replication"]), args.replications)
+            (write_copies if args.copies else write)(
+                sorted(rows, key=lambda r: r["replication"]), args.replications
+            )
 
 
 if __name__ == "__main__":

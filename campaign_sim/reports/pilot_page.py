@@ -54,16 +54,23 @@ def _arm_chart(ax: plt.Axes, arms: list[dict], analysis: dict | None) -> None:
     ys = np.arange(len(arms))
     predicted = np.array([a["gain"] for a in arms])
     low, high = np.array([a["gain_low"] for a in arms]), np.array([a["gain_high"] for a in arms])
-    ax.errorbar(
-        predicted,
-        ys,
-        xerr=[predicted - low, high - predicted],
-        fmt="o",
-        color=PALETTE[0],
-        capsize=2,
-        markersize=4,
-        label="predicted by the fitted world (range: ensemble and logged support)",
-    )
+    new = np.array([bool(a.get("new_copy", False)) for a in arms])
+    for shown, marker, label in (
+        (~new, "o", "predicted by the fitted world (range: ensemble and logged support)"),
+        (new, "D", "a generated copy the log never sent: predicted from its text alone"),
+    ):
+        if shown.any():
+            ax.errorbar(
+                predicted[shown],
+                ys[shown],
+                xerr=[(predicted - low)[shown], (high - predicted)[shown]],
+                fmt=marker,
+                color=PALETTE[0],
+                mfc="white" if marker == "D" else PALETTE[0],
+                capsize=2,
+                markersize=4,
+                label=label,
+            )
     if analysis:
         found = {(r["group"], r["arm"]): r for r in analysis["arms"]}
         for y, a in zip(ys, arms, strict=True):

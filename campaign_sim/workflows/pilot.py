@@ -64,6 +64,7 @@ class PilotArm:
     gain_low: float  # the predicted range: the ensemble's spread and the cell's logged support
     gain_high: float
     customers: int  # planned customers on this arm
+    new_copy: bool = False  # sends a copy the log never showed (`copy adopt`)
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,7 @@ def _design(world, groups, sample, profits, settings, *, seed):
                     mean - half,
                     mean + half,
                     per_arm,
+                    bool(new_copy[a]),
                 )
             )
             cost_members += -member_gains * per_arm
