@@ -38,21 +38,32 @@ class LinearBandit:
         self.gram = np.broadcast_to(ridge * np.eye(dim + 1), (n_actions, dim + 1, dim + 1)).copy()
         self.moment = np.zeros((n_actions, dim + 1))
         self.rng = np.random.default_rng(seed)
+        self.valid: np.ndarray | None = None  # the engine's copy-action grid (``attach``)
         self._refresh()
+
+    def attach(self, core) -> None:  # noqa: ANN001 - a SimulatorView
+        self.valid = core.valid
 
     def _refresh(self) -> None:
         self.inverse = np.linalg.inv(self.gram)
         self.theta = np.einsum("aij,aj->ai", self.inverse, self.moment)
 
-    def _scores(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _scores(self, obs: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, n_actions) mean and spread of ``actions``' rewards (zero for the others, which no
+        row may take: the (discount, none, copy) cells, copies off their offers and channels)."""
         x = _with_intercept(obs)
-        mean = x @ self.theta.T
-        spread = np.sqrt(np.maximum(np.einsum("ni,aij,nj->na", x, self.inverse, x, optimize=True), 0.0))
+        mean, spread = (
+            np.zeros((x.shape[0], self.theta.shape[0])),
+            np.zeros((x.shape[0], self.theta.shape[0])),
+        )
+        mean[:, actions] = x @ self.theta[actions].T
+        quad = np.einsum("ni,aij,nj->na", x, self.inverse[actions], x, optimize=True)
+        spread[:, actions] = np.sqrt(np.maximum(quad, 0.0))
         return mean, spread
 
     def action_probs(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        allowed = flat_masks(masks, self.shape)
-        mean, spread = self._scores(obs)
+        allowed = flat_masks(masks, self.shape, self.valid)
+        mean, spread = self._scores(obs, np.flatnonzero(allowed.any(axis=0)))
         if self.kind == "linucb":
             return greedy(mean + self.alpha * spread, allowed)
         counts = np.zeros(allowed.shape)

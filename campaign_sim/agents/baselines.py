@@ -113,8 +113,15 @@ class MyopicPolicy(_CorePolicy):
         n = allowed.shape[0]
         values = np.full(allowed.shape, -np.inf)
         for flat in np.flatnonzero(allowed.any(axis=0)):
-            response = self.world.respond(shoppers, core.state, np.full(n, flat))
-            values[:, flat] = self._profit(response, flat) - self.pessimism * response.disagreement
+            index = np.flatnonzero(allowed[:, flat])
+            if index.size >= n / 2:
+                index = np.arange(n)
+                some, state = shoppers, core.state
+            else:  # e.g. a copy written for one profile: only its customers' responses are needed
+                some = {name: column[index] for name, column in shoppers.items()}
+                state = core.state.subset(index)
+            response = self.world.respond(some, state, np.full(index.size, flat))
+            values[index, flat] = self._profit(response, flat) - self.pessimism * response.disagreement
         return values
 
     def _profit(self, r: WorldResponse, flat: int) -> np.ndarray:

@@ -6,6 +6,7 @@ RCT's two e-mails; the blanket-e-mail rules of the preset are the baselines)."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -136,7 +137,9 @@ def _copy_library(
     copies = run_copy_generate(out / "copy", requests=requests, generator=generator, seed=seed)
     run_copy_score(out / "world", copies.path, history=history)
     # each profile's best copy becomes an action (with the offers and channels its guardrails
-    # pass): agents may choose it, and the pilot may test it
+    # pass): agents may choose it, and the pilot may test it. An earlier demo's agents were
+    # trained in the world just refitted over it, and training below replaces them anyway.
+    shutil.rmtree(out / "agents", ignore_errors=True)
     adopted = run_copy_adopt(out / "world", copies.path, encoder=HashingEncoder(), per_group=1)
     return [
         f"copy: {copies.summary['copies']} copies by {copies.summary['generator']} "
