@@ -50,7 +50,7 @@ def draw_pilot(figure: plt.Figure, pilot: dict[str, Any]) -> plt.Figure:
 
 
 def _arm_chart(ax: plt.Axes, arms: list[dict], analysis: dict | None) -> None:
-    labels = [f"{a['group'][:32]}: {a['label']}" for a in arms]
+    labels = [f"{a['group'][:28]}: {_shortened(a['label'], 34)}" for a in arms]
     ys = np.arange(len(arms))
     predicted = np.array([a["gain"] for a in arms])
     low, high = np.array([a["gain_low"] for a in arms]), np.array([a["gain_high"] for a in arms])
@@ -92,6 +92,15 @@ def _arm_chart(ax: plt.Axes, arms: list[dict], analysis: dict | None) -> None:
     ax.set_xlabel("gain per customer over business-as-usual (currency units)")
     ax.set_title("The pilot's arms: promising, but the history holds too few decisions to tell", fontsize=9)
     ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.0, -0.14))  # below: never over a point
+
+
+def _shortened(text: str, most: int) -> str:
+    """``text`` cut in the middle to ``most`` characters: a generated copy's id keeps its channel
+    and profile (front) and its number (end), and the label stays on the page."""
+    if len(text) <= most:
+        return text
+    keep = (most - 1) // 2
+    return f"{text[:keep]}…{text[-(most - 1 - keep):]}"
 
 
 def _group_table(figure: plt.Figure, groups: list[dict]) -> None:

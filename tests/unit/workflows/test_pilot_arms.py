@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from campaign_sim.reports.pilot_page import _shortened
 from campaign_sim.workflows.pilot import PilotSettings, _arms_of
 
 
@@ -20,3 +21,10 @@ def test_without_new_copies_the_arms_are_the_most_promising():
     order, none = [4, 1, 8], np.zeros(10, dtype=bool)
     assert _arms_of(order, none, PilotSettings(arms_per_group=2)) == [4, 1]
     assert _arms_of([], none, PilotSettings()) == []
+
+
+def test_long_arm_labels_are_cut_in_the_middle():
+    label = "sms|0%|email-mobile_first-00-social_proof-6"
+    short = _shortened(label, 34)
+    assert len(short) == 34 and short.startswith("sms|0%|email-mob") and short.endswith("proof-6")
+    assert _shortened("push|0%|value", 34) == "push|0%|value"
